@@ -1,6 +1,39 @@
-// Entry point: wires the editor layer to the engine. Nothing else lives here.
-import type * as vscode from 'vscode';
+// Entry point: builds the parts and wires them together. Behaviour lives in src/editor and src/kube.
+import * as vscode from 'vscode';
+import { ClusterSet } from './kube/clusterSet.ts';
+import { registerCommands } from './editor/commands.ts';
+import { KubeconfigSource } from './editor/kubeconfigSource.ts';
+import { affectsSettings, readSettings } from './editor/settings.ts';
+import { shellTerminalOptions } from './editor/shellLauncher.ts';
+import { TargetPicker } from './editor/targetPicker.ts';
+import { ClusterTreeProvider } from './editor/tree/clusterTreeProvider.ts';
 
-export function activate(_context: vscode.ExtensionContext): void {}
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const settings = readSettings();
+  const source = new KubeconfigSource(settings.kubeconfigFiles);
+  const tree = new ClusterTreeProvider(new ClusterSet(await source.load()), settings.namespaceFilter);
+  const view = vscode.window.createTreeView('kubeExec.clusters', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
+  const clusters = () => tree.clusters;
+  const picker = new TargetPicker(context.globalState, clusters);
+
+  context.subscriptions.push(
+    source,
+    tree,
+    view,
+    tree.attach(view),
+    source.onDidChange((loaded) => tree.setClusters(new ClusterSet(loaded))),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (affectsSettings(e, 'kubeconfigFiles')) source.setExtraFiles(readSettings().kubeconfigFiles);
+      if (affectsSettings(e, 'namespaceFilter')) tree.setNamespacePatterns(readSettings().namespaceFilter);
+    }),
+    registerCommands({ tree, view, picker, reload: () => source.scheduleReload() }),
+    vscode.window.registerTerminalProfileProvider('kubeExec.shell', {
+      async provideTerminalProfile() {
+        const target = await picker.pickContainer();
+        return target ? new vscode.TerminalProfile(shellTerminalOptions(clusters, target)) : undefined;
+      },
+    }),
+  );
+}
 
 export function deactivate(): void {}

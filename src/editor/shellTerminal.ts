@@ -1,0 +1,178 @@
+// A VS Code Pseudoterminal bound to one exec session in a container. It is a small state
+// machine: connecting -> open -> ended (the outcome is shown, a key decides what next) -> closed.
+// Bytes from the container pass through untouched (decoded as UTF-8 across frames); only the
+// extension's own messages get `\r\n` line ends and colours.
+import * as vscode from 'vscode';
+import type { Readable, Writable } from 'node:stream';
+import type { ExecResult, TerminalSize } from '../kube/exec/session.ts';
+import { NoShellError } from '../kube/exec/shell.ts';
+
+/** The part of an exec session the terminal uses; tests can hand in a fake. */
+export interface ShellSessionLike {
+  readonly stdout: Readable;
+  readonly stdin: Writable;
+  readonly result: Promise<ExecResult>;
+  resize(size: TerminalSize): void;
+  close(): void;
+}
+
+export interface ShellConnector {
+  /** Where the shell runs, for the first line of the terminal. */
+  readonly description: string;
+  /** Opens a shell of the given size; throws NoShellError, or an Error with a message for people. */
+  open(size: TerminalSize): Promise<{ session: ShellSessionLike; shell: string }>;
+  /** Offered when the container has no shell. */
+  offerDebugContainer(): void;
+}
+
+type Ended = 'exit' | 'error' | 'noShell' | 'connectionLost';
+
+const RED = '\x1b[31m';
+const YELLOW = '\x1b[33m';
+const DIM = '\x1b[2m';
+const RESET = '\x1b[0m';
+/** Keystrokes typed while connecting are kept (up to this many bytes) and sent once open. */
+const MAX_EARLY_INPUT = 4096;
+
+export class ShellTerminal implements vscode.Pseudoterminal {
+  private readonly writeEmitter = new vscode.EventEmitter<string>();
+  private readonly closeEmitter = new vscode.EventEmitter<number | void>();
+  readonly onDidWrite = this.writeEmitter.event;
+  readonly onDidClose = this.closeEmitter.event;
+
+  private readonly connector: ShellConnector;
+  private state: 'idle' | 'connecting' | 'open' | Ended | 'closed' = 'idle';
+  private session: ShellSessionLike | undefined;
+  private size: TerminalSize = { columns: 80, rows: 24 };
+  private early = '';
+  private exitCode = 0;
+
+  constructor(connector: ShellConnector) {
+    this.connector = connector;
+  }
+
+  open(dimensions: vscode.TerminalDimensions | undefined): void {
+    if (this.state !== 'idle') return;
+    if (dimensions) this.size = { columns: dimensions.columns, rows: dimensions.rows };
+    void this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    this.state = 'connecting';
+    this.message(`${DIM}Connecting to ${this.connector.description}...${RESET}`);
+    let opened;
+    try {
+      opened = await this.connector.open(this.size);
+    } catch (err) {
+      if (this.state === 'closed') return;
+      if (err instanceof NoShellError) {
+        this.end('noShell', `${RED}${err.message}${RESET}\n${YELLOW}A debug container can bring a shell and tools into this pod. Press D to start one, any other key to close.${RESET}`);
+        this.connector.offerDebugContainer();
+      } else {
+        this.end('error', `${RED}${errorText(err)}${RESET}\n${DIM}Press any key to close.${RESET}`);
+      }
+      return;
+    }
+    const { session } = opened;
+    if (this.state === 'closed') {
+      session.close();
+      return;
+    }
+    this.session = session;
+    this.state = 'open';
+    // Clear the "Connecting..." line so the shell's prompt starts clean.
+    this.writeEmitter.fire('\r\x1b[2K');
+    const decoder = new TextDecoder('utf-8');
+    session.stdout.on('data', (chunk: Buffer) => {
+      const text = decoder.decode(chunk, { stream: true });
+      if (text) this.writeEmitter.fire(text);
+    });
+    if (this.early) {
+      session.stdin.write(Buffer.from(this.early, 'utf8'));
+      this.early = '';
+    }
+    const result = await session.result;
+    const tail = decoder.decode();
+    if (tail) this.writeEmitter.fire(tail);
+    if (this.session !== session || this.state === 'closed') return;
+    this.session = undefined;
+    this.finish(result);
+  }
+
+  private finish(result: ExecResult): void {
+    switch (result.kind) {
+      case 'exit':
+        if (result.code === 0) {
+          this.close(0);
+          return;
+        }
+        this.exitCode = result.code;
+        this.end('exit', `\n${YELLOW}The shell exited with code ${result.code}.${RESET} ${DIM}Press Enter to open a new shell, any other key to close.${RESET}`);
+        return;
+      case 'error':
+        this.end('error', `\n${RED}${result.message}${RESET}\n${DIM}Press any key to close.${RESET}`);
+        return;
+      case 'connectionLost':
+        this.end('connectionLost', `\n${YELLOW}Connection lost: ${result.message}${RESET}\n${DIM}Press Enter to reconnect, any other key to close.${RESET}`);
+        return;
+    }
+  }
+
+  private end(state: Ended, text: string): void {
+    this.state = state;
+    this.message(`\r\x1b[2K${text}`);
+  }
+
+  handleInput(data: string): void {
+    switch (this.state) {
+      case 'open':
+        this.session?.stdin.write(Buffer.from(data, 'utf8'));
+        return;
+      case 'connecting':
+        if (this.early.length + data.length <= MAX_EARLY_INPUT) this.early += data;
+        return;
+      case 'exit':
+      case 'connectionLost':
+        if (data === '\r') {
+          this.message('');
+          void this.connect();
+        } else {
+          this.close(this.state === 'exit' ? this.exitCode : 1);
+        }
+        return;
+      case 'noShell':
+        if (data.toLowerCase() === 'd') this.connector.offerDebugContainer();
+        this.close(1);
+        return;
+      case 'error':
+        this.close(1);
+        return;
+    }
+  }
+
+  setDimensions(dimensions: vscode.TerminalDimensions): void {
+    this.size = { columns: dimensions.columns, rows: dimensions.rows };
+    this.session?.resize(this.size);
+  }
+
+  /** VS Code calls this when the user closes the terminal: the shell in the container must end too. */
+  close(code?: number): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    const session = this.session;
+    this.session = undefined;
+    session?.close();
+    this.closeEmitter.fire(code);
+    this.writeEmitter.dispose();
+    this.closeEmitter.dispose();
+  }
+
+  /** The extension's own lines: `\n` becomes `\r\n`, as a terminal needs. */
+  private message(text: string): void {
+    this.writeEmitter.fire(`${text.replace(/\r?\n/g, '\r\n')}${text ? '\r\n' : ''}`);
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
