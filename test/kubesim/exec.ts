@@ -1,0 +1,488 @@
+// The kubelet + container runtime half of exec: runs the command in the container's root as a
+// real process (a PTY via node-pty when tty=true, pipes otherwise) and speaks the WebSocket
+// channel protocol over the upgraded connection.
+//
+// Two paths exist in a real 1.30+ cluster and kubesim keeps them apart, because their wording
+// differs:
+// - v5.channel.k8s.io: the API server terminates the WebSocket and talks SPDY to the kubelet
+//   (StreamTranslatorHandler). Runtime errors reach the client re-wrapped once more
+//   ("Internal error occurred: Internal error occurred: error executing command ...") and a
+//   non-zero exit reads "command terminated with non-zero exit code: command terminated with
+//   exit code N".
+// - v4.channel.k8s.io, (v4.)base64.channel.k8s.io, channel.k8s.io and no subprotocol: the API
+//   server proxies the upgrade to the kubelet's own WebSocket server, whose messages come from
+//   the runtime directly ("... error executing command [sh -c exit 3], exit code 3").
+// v2.channel.k8s.io and v3.channel.k8s.io are SPDY protocol names; neither server accepts them
+// on a WebSocket.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { isAbsolute, join } from 'node:path';
+import * as pty from 'node-pty';
+import type { WebSocket } from 'ws';
+import { containerRoot, executableAt, imageBase } from './images.ts';
+import type { Pod } from './fixtures.ts';
+import { internalError, type Status } from './status.ts';
+
+export const STDIN = 0;
+export const STDOUT = 1;
+export const STDERR = 2;
+export const ERROR = 3;
+export const RESIZE = 4;
+export const CLOSE = 255;
+
+export const V5 = 'v5.channel.k8s.io';
+export const V4 = 'v4.channel.k8s.io';
+export const V4_BASE64 = 'v4.base64.channel.k8s.io';
+export const V1 = 'channel.k8s.io';
+export const V1_BASE64 = 'base64.channel.k8s.io';
+
+/** Protocols the kubelet's WebSocket server accepts ("" = no Sec-WebSocket-Protocol header). */
+const KUBELET_PROTOCOLS = new Set(['', V1, V1_BASE64, V4, V4_BASE64]);
+
+/**
+ * Subprotocol negotiation: any request offering v5 goes to the API server's translator (which
+ * only speaks v5); otherwise the kubelet picks the first offered protocol it knows.
+ * Returns undefined when nothing matches (the kubelet then answers 403 with an empty body).
+ */
+export function negotiateProtocol(offered: string[]): string | undefined {
+  if (offered.includes(V5)) return V5;
+  const list = offered.length === 0 ? [''] : offered;
+  return list.find((p) => KUBELET_PROTOCOLS.has(p));
+}
+
+export interface ExecFaults {
+  ignorePings: boolean;
+}
+
+export interface ExecRequest {
+  pod: Pod;
+  container: string;
+  image: string;
+  command: string[];
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+  protocol: string;
+}
+
+interface Running {
+  pid: number;
+  podKey: string;
+  exited: Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** Stop reading the process's output while this much is queued on the socket. */
+const HIGH_WATER = 1 << 20;
+const LOW_WATER = 256 << 10;
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 };
+
+function execId(seed: string): string {
+  return createHash('sha256').update(seed + Math.random()).digest('hex');
+}
+
+/** Go's %v of a []string: [a b c]. */
+function goList(argv: string[]): string {
+  return `[${argv.join(' ')}]`;
+}
+
+type Resolved = { path: string } | { error: string };
+
+/** The runtime's executable lookup, with runc's (or hcsshim's) words when it fails. */
+async function resolveExecutable(argv0: string, root: string, binDir: string, windows: boolean): Promise<Resolved> {
+  if (windows) {
+    const names = argv0.toLowerCase().endsWith('.exe') ? [argv0] : [argv0, `${argv0}.exe`];
+    for (const name of names) {
+      const candidate = name.includes('/') || name.includes('\\') ? join(root, name.replace(/^[A-Za-z]:/, '').replaceAll('\\', '/')) : join(binDir, name);
+      if (await executableAt(candidate)) return { path: candidate };
+    }
+    return { error: `hcs::System::CreateProcess ${execId(argv0).slice(0, 64)}: The system cannot find the file specified.` };
+  }
+  if (argv0.includes('/')) {
+    const candidate = isAbsolute(argv0) ? join(root, argv0) : join(root, argv0);
+    if (await executableAt(candidate)) return { path: candidate };
+    return { error: `OCI runtime exec failed: exec failed: unable to start container process: exec: "${argv0}": stat ${argv0}: no such file or directory` };
+  }
+  const candidate = join(binDir, argv0);
+  if (argv0 !== '' && (await executableAt(candidate))) return { path: candidate };
+  return { error: `OCI runtime exec failed: exec failed: unable to start container process: exec: "${argv0}": executable file not found in $PATH` };
+}
+
+/** Accumulates channel-4 bytes and yields complete JSON objects, as Go's json.Decoder would. */
+class ResizeDecoder {
+  private buf = '';
+
+  push(text: string): Array<{ width: number; height: number }> {
+    this.buf += text;
+    const out: Array<{ width: number; height: number }> = [];
+    for (;;) {
+      const start = this.buf.indexOf('{');
+      if (start < 0) {
+        this.buf = '';
+        return out;
+      }
+      const end = this.buf.indexOf('}', start);
+      if (end < 0) {
+        this.buf = this.buf.slice(start);
+        return out;
+      }
+      const chunk = this.buf.slice(start, end + 1);
+      this.buf = this.buf.slice(end + 1);
+      try {
+        const obj = JSON.parse(chunk) as Record<string, unknown>;
+        const get = (k: string) => {
+          for (const [key, v] of Object.entries(obj)) if (key.toLowerCase() === k && typeof v === 'number') return v;
+          return 0;
+        };
+        out.push({ width: get('width'), height: get('height') });
+      } catch {
+        // The kubelet logs and ignores a malformed size.
+      }
+    }
+  }
+}
+
+export class ExecManager {
+  private readonly dir: string;
+  private readonly faults: ExecFaults;
+  private readonly running = new Map<number, Running>();
+
+  constructor(dir: string, faults: ExecFaults) {
+    this.dir = dir;
+    this.faults = faults;
+  }
+
+  pids(): number[] {
+    return [...this.running.keys()];
+  }
+
+  /** What a container stop does to processes exec'd into it: they die with the container. */
+  killPod(podKey: string): void {
+    for (const r of this.running.values()) if (r.podKey === podKey) r.kill('SIGKILL');
+  }
+
+  async stopAll(): Promise<void> {
+    const all = [...this.running.values()];
+    for (const r of all) r.kill('SIGKILL');
+    await Promise.race([
+      Promise.all(all.map((r) => r.exited)),
+      new Promise((resolve) => setTimeout(resolve, 3000).unref()),
+    ]);
+  }
+
+  /** Runs one exec session on an upgraded socket. */
+  async serve(ws: WebSocket, req: ExecRequest): Promise<void> {
+    const session = new Session(ws, req, this.faults);
+    const ns = req.pod.metadata.namespace ?? 'default';
+    const podKey = `${ns}/${req.pod.metadata.name}`;
+    const windows = imageBase(req.image) === 'kubesim/windows';
+    session.ready();
+    const { root, binDir } = await containerRoot(this.dir, ns, req.pod.metadata.name, req.container, req.image);
+    const resolved = await resolveExecutable(req.command[0] ?? '', root, binDir, windows);
+    if ('error' in resolved) {
+      const id = execId(podKey + req.container);
+      session.finish(runtimeError(`failed to exec in container: failed to start exec "${id}": ${resolved.error}: unknown`, req.protocol));
+      return;
+    }
+    if (ws.readyState !== ws.OPEN) return;
+
+    const env: Record<string, string> = {
+      PATH: binDir,
+      HOSTNAME: req.pod.metadata.name,
+      HOME: root,
+      KUBERNETES_SERVICE_HOST: '10.96.0.1',
+      KUBERNETES_SERVICE_PORT: '443',
+      KUBERNETES_SERVICE_PORT_HTTPS: '443',
+      KUBERNETES_PORT: 'tcp://10.96.0.1:443',
+    };
+    const spec = [...req.pod.spec.containers, ...(req.pod.spec.initContainers ?? [])].find((c) => c.name === req.container);
+    for (const e of (spec?.['env'] as Array<{ name: string; value?: string }> | undefined) ?? []) {
+      if (typeof e.value === 'string') env[e.name] = e.value;
+    }
+    // containerd adds TERM for terminal sessions (it is otherwise unset in an exec).
+    if (req.tty) env['TERM'] = 'xterm';
+
+    const started = req.tty
+      ? session.startPty(resolved.path, req.command.slice(1), root, env)
+      : session.startPipes(resolved.path, req.command, root, env);
+    const running: Running = { pid: started.pid, podKey, exited: started.exited, kill: started.kill };
+    this.running.set(started.pid, running);
+    void started.exited.then(() => this.running.delete(started.pid));
+  }
+}
+
+function runtimeError(err: string, protocol: string): Status {
+  const kubelet = internalError(`error executing command in container: ${err}`);
+  // The translator turns the kubelet's Status into a Go error and wraps it again.
+  return protocol === V5 ? internalError(kubelet.message!) : kubelet;
+}
+
+function exitStatus(code: number, command: string[], protocol: string): Status {
+  const inner = protocol === V5
+    ? `command terminated with exit code ${code}`
+    : `error executing command ${goList(command)}, exit code ${code}`;
+  return {
+    metadata: {},
+    status: 'Failure',
+    message: `command terminated with non-zero exit code: ${inner}`,
+    reason: 'NonZeroExitCode',
+    details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
+  } as unknown as Status;
+}
+
+/** One upgraded connection and the process behind it. */
+class Session {
+  private readonly ws: WebSocket;
+  private readonly req: ExecRequest;
+  private readonly base64: boolean;
+  private readonly faults: ExecFaults;
+  private queued = 0;
+  private finished = false;
+  private onLowWater: (() => void) | undefined;
+  /** Frames that arrive before the process exists (clients send stdin and sizes right away). */
+  private early: Array<{ data: Buffer; isBinary: boolean }> | undefined = [];
+  private handler: ((data: Buffer, isBinary: boolean) => void) | undefined;
+  closed = false;
+
+  constructor(ws: WebSocket, req: ExecRequest, faults: ExecFaults) {
+    this.ws = ws;
+    this.req = req;
+    this.faults = faults;
+    this.base64 = req.protocol === V1_BASE64 || req.protocol === V4_BASE64;
+    ws.on('ping', (data) => {
+      if (!this.faults.ignorePings && ws.readyState === ws.OPEN) ws.pong(data);
+    });
+    ws.on('error', () => ws.terminate());
+    ws.on('message', (data, isBinary) => {
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+      if (this.handler) this.handler(buf, isBinary);
+      else this.early?.push({ data: buf, isBinary });
+    });
+    ws.on('close', () => (this.closed = true));
+  }
+
+  private onMessage(handler: (data: Buffer, isBinary: boolean) => void): void {
+    this.handler = handler;
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const m of early) handler(m.data, m.isBinary);
+  }
+
+  /** Runs `fn` when the client's connection ends, or now if it already has. */
+  private onClose(fn: () => void): void {
+    if (this.closed) queueMicrotask(fn);
+    else this.ws.on('close', fn);
+  }
+
+  /** The empty frame on the lowest writable channel that tells the client the streams are up. */
+  ready(): void {
+    const ch = this.req.stdout ? STDOUT : this.req.stderr ? STDERR : ERROR;
+    this.send(ch, Buffer.alloc(0));
+  }
+
+  send(channel: number, data: Buffer): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    const frame = this.base64
+      ? String(channel) + data.toString('base64')
+      : Buffer.concat([Buffer.from([channel]), data]);
+    const size = data.length + 1;
+    this.queued += size;
+    this.ws.send(frame, { binary: !this.base64 }, () => {
+      this.queued -= size;
+      if (this.queued <= LOW_WATER && this.onLowWater) {
+        const resume = this.onLowWater;
+        this.onLowWater = undefined;
+        resume();
+      }
+    });
+  }
+
+  /** Output with backpressure: `pause` is called while the socket is too far behind. */
+  output(channel: number, data: Buffer, pause: () => void, resume: () => void): void {
+    this.send(channel, data);
+    if (this.queued > HIGH_WATER && !this.onLowWater) {
+      pause();
+      this.onLowWater = resume;
+    }
+  }
+
+  finish(status: Status | undefined): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    const v4 = this.req.protocol === V4 || this.req.protocol === V4_BASE64 || this.req.protocol === V5;
+    if (v4) {
+      this.send(ERROR, Buffer.from(JSON.stringify(status ?? { metadata: {}, status: 'Success' })));
+    } else if (status && status.message) {
+      // Before v4 the error channel carries only the message text, and nothing on success.
+      this.send(ERROR, Buffer.from(status.message));
+    }
+    this.ws.close(1000);
+  }
+
+  private statusFor(code: number | null, signal: number | null): Status | undefined {
+    const rc = code ?? (signal ? 128 + signal : 0);
+    if (rc === 0) return undefined;
+    return exitStatus(rc, this.req.command, this.req.protocol);
+  }
+
+  /**
+   * Frames from the client, decoded. Returns channel and payload, or undefined for junk.
+   */
+  private decode(data: Buffer, isBinary: boolean): { channel: number; payload: Buffer } | undefined {
+    if (this.base64 || !isBinary) {
+      const text = data.toString('latin1');
+      if (text.length === 0) return undefined;
+      const channel = text.charCodeAt(0) - 48;
+      return { channel, payload: Buffer.from(text.slice(1), 'base64') };
+    }
+    if (data.length === 0) return undefined;
+    return { channel: data[0]!, payload: data.subarray(1) };
+  }
+
+  startPty(file: string, args: string[], cwd: string, env: Record<string, string>): { pid: number; exited: Promise<void>; kill(signal: NodeJS.Signals): void } {
+    const term = pty.spawn(file, args, { name: 'xterm', cols: 80, rows: 24, cwd, env, encoding: null });
+    let exited = false;
+    let resolveExit!: () => void;
+    const exitedPromise = new Promise<void>((r) => (resolveExit = r));
+    const resizer = new ResizeDecoder();
+    term.onData((chunk) => {
+      const data = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as unknown as Buffer);
+      if (this.req.stdout) this.output(STDOUT, data, () => term.pause(), () => term.resume());
+    });
+    term.onExit(({ exitCode, signal }) => {
+      exited = true;
+      // Let the PTY's last output reach the socket before the status.
+      setImmediate(() => {
+        this.finish(this.statusFor(signal ? null : exitCode, signal || null));
+        resolveExit();
+      });
+    });
+    this.onMessage((raw, isBinary) => {
+      const frame = this.decode(raw, isBinary);
+      if (!frame || exited) return;
+      if (frame.channel === STDIN && this.req.stdin) term.write(frame.payload);
+      else if (frame.channel === RESIZE) {
+        for (const s of resizer.push(frame.payload.toString('utf8'))) {
+          if (s.width > 0 && s.height > 0) term.resize(s.width, s.height);
+        }
+      } else if (frame.channel === CLOSE && this.req.protocol === V5 && frame.payload[0] === STDIN) {
+        // EOF on a terminal: what ^D would do at the start of a line.
+        term.write(Buffer.from([4]));
+      }
+    });
+    // A closed connection closes the PTY master; the kernel hangs up the session (SIGHUP).
+    this.onClose(() => {
+      if (!exited) {
+        try {
+          term.kill('SIGHUP');
+        } catch {
+          // already gone
+        }
+      }
+    });
+    return {
+      pid: term.pid,
+      exited: exitedPromise,
+      kill: (signal) => {
+        if (exited) return;
+        try {
+          process.kill(-term.pid, signal);
+        } catch {
+          try {
+            term.kill(signal);
+          } catch {
+            // already gone
+          }
+        }
+      },
+    };
+  }
+
+  startPipes(file: string, argv: string[], cwd: string, env: Record<string, string>): { pid: number; exited: Promise<void>; kill(signal: NodeJS.Signals): void } {
+    const child: ChildProcess = spawn(file, argv.slice(1), {
+      argv0: argv[0],
+      cwd,
+      env,
+      detached: true,
+      stdio: [this.req.stdin ? 'pipe' : 'ignore', this.req.stdout ? 'pipe' : 'ignore', this.req.stderr ? 'pipe' : 'ignore'],
+    });
+    let exited = false;
+    let resolveExit!: () => void;
+    const exitedPromise = new Promise<void>((r) => (resolveExit = r));
+    let pendingStreams = (child.stdout ? 1 : 0) + (child.stderr ? 1 : 0);
+    let exitInfo: { code: number | null; signal: number | null } | undefined;
+    const maybeFinish = () => {
+      if (exitInfo && pendingStreams === 0) {
+        this.finish(this.statusFor(exitInfo.code, exitInfo.signal));
+        resolveExit();
+      }
+    };
+    const pipe = (stream: NodeJS.ReadableStream | null, channel: number) => {
+      if (!stream) return;
+      stream.on('data', (data: Buffer) => this.output(channel, data, () => stream.pause(), () => stream.resume()));
+      stream.on('end', () => {
+        pendingStreams--;
+        maybeFinish();
+      });
+      stream.on('error', () => undefined);
+    };
+    pipe(child.stdout, STDOUT);
+    pipe(child.stderr, STDERR);
+    child.stdin?.on('error', () => undefined);
+    child.on('error', (err) => {
+      if (exitInfo) return;
+      this.finish(runtimeError(`failed to exec in container: ${err.message}`, this.req.protocol));
+      exited = true;
+      exitInfo = { code: 126, signal: null };
+      resolveExit();
+    });
+    child.on('exit', (code, signal) => {
+      exited = true;
+      exitInfo = { code, signal: signal ? (SIGNALS[signal] ?? 9) : null };
+      maybeFinish();
+    });
+
+    let stdinClosed = false;
+    const closeStdin = () => {
+      if (stdinClosed) return;
+      stdinClosed = true;
+      child.stdin?.end();
+    };
+    this.onMessage((raw, isBinary) => {
+      const frame = this.decode(raw, isBinary);
+      if (!frame) return;
+      if (frame.channel === STDIN && child.stdin && !stdinClosed) {
+        if (!child.stdin.write(frame.payload)) {
+          this.ws.pause();
+          child.stdin.once('drain', () => this.ws.resume());
+        }
+      } else if (frame.channel === CLOSE && this.req.protocol === V5 && frame.payload[0] === STDIN) {
+        closeStdin();
+      }
+    });
+    // A dropped connection closes the process's stdin; containerd does not kill an exec'd
+    // process when its client goes away (no TTY, so no hangup either). Its further output goes
+    // nowhere, as into the shim's drained FIFO.
+    this.onClose(() => {
+      closeStdin();
+      this.ws.resume();
+      child.stdout?.resume();
+      child.stderr?.resume();
+    });
+    return {
+      pid: child.pid ?? -1,
+      exited: exitedPromise,
+      kill: (signal) => {
+        if (exited || child.pid === undefined) return;
+        try {
+          process.kill(-child.pid, signal);
+        } catch {
+          child.kill(signal);
+        }
+      },
+    };
+  }
+}

@@ -1,0 +1,815 @@
+// The API server's HTTP side: discovery, pods/namespaces/nodes (get, list, watch, delete), the
+// Table form kubectl asks for, and the pods/exec upgrade. Every error is a metav1.Status with the
+// wording of the real server; the order of checks follows the real filter chain
+// (authentication -> authorization -> handler), so a forbidden user sees 403 before any 404.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { authenticate, authorize, forbiddenReason, type Attributes, type Tokens, type User } from './auth.ts';
+import { ExecManager, negotiateProtocol, V5, type ExecRequest } from './exec.ts';
+import type { Namespace, Pod } from './fixtures.ts';
+import {
+  fieldValue, matchesFields, matchesLabels, NAMESPACE_FIELDS, NODE_FIELDS, parseFieldSelector, parseLabelSelector,
+  POD_FIELDS, SelectorError, type FieldRequirement, type LabelRequirement,
+} from './selectors.ts';
+import {
+  badRequest, expired, failure, forbidden, internalError, methodNotSupported, notFound, pathNotFound, unauthorized,
+  type Status,
+} from './status.ts';
+import type { Collection, KubeObject, StoreEvent } from './store.ts';
+import {
+  namespaceCells, NAMESPACE_COLUMNS, nodeCells, NODE_COLUMNS, podCells, POD_COLUMNS, tableRow,
+  type ColumnDefinition, type IncludeObject,
+} from './table.ts';
+
+export interface Faults {
+  latencyMs: number;
+  ignorePings: boolean;
+  refuseUpgrade: { code: number; message: string } | null;
+  dropConnections(): void;
+  expireWatchHistory(): void;
+}
+
+export interface ApiState {
+  pods: Collection<Pod>;
+  namespaces: Collection<Namespace>;
+  nodes: Collection<KubeObject>;
+  tokens: Tokens;
+  faults: Faults;
+  exec: ExecManager;
+  /** API DELETE of a pod: mark it terminating now, remove it after the grace period. */
+  deletePodGracefully(namespace: string, name: string, graceSeconds: number | undefined): Pod;
+  /** Called with a function that ends an open watch; the function is dropped when the watch ends. */
+  trackWatch(end: () => void): () => void;
+}
+
+export const VERSION = {
+  major: '1',
+  minor: '35',
+  emulationMajor: '1',
+  emulationMinor: '35',
+  minCompatibilityMajor: '1',
+  minCompatibilityMinor: '34',
+  gitVersion: 'v1.35.0',
+  gitCommit: '66452049f3d692768c39c797b21b793dce80314e',
+  gitTreeState: 'clean',
+  buildDate: '2025-12-17T12:32:06Z',
+  goVersion: 'go1.25.5',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+interface ResourceDef {
+  name: 'pods' | 'namespaces' | 'nodes';
+  kind: string;
+  namespaced: boolean;
+  fields: ReadonlySet<string>;
+  columns: ColumnDefinition[];
+  cells(obj: KubeObject, now: number): unknown[];
+  collection(state: ApiState): Collection<KubeObject>;
+}
+
+const RESOURCES: Record<string, ResourceDef> = {
+  pods: {
+    name: 'pods', kind: 'Pod', namespaced: true, fields: POD_FIELDS, columns: POD_COLUMNS,
+    cells: (o, now) => podCells(o as Pod, now),
+    collection: (s) => s.pods as unknown as Collection<KubeObject>,
+  },
+  namespaces: {
+    name: 'namespaces', kind: 'Namespace', namespaced: false, fields: NAMESPACE_FIELDS, columns: NAMESPACE_COLUMNS,
+    cells: (o, now) => namespaceCells(o as Namespace, now),
+    collection: (s) => s.namespaces as unknown as Collection<KubeObject>,
+  },
+  nodes: {
+    name: 'nodes', kind: 'Node', namespaced: false, fields: NODE_FIELDS, columns: NODE_COLUMNS,
+    cells: nodeCells,
+    collection: (s) => s.nodes,
+  },
+};
+
+const API_RESOURCES = {
+  kind: 'APIResourceList',
+  groupVersion: 'v1',
+  resources: [
+    { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['ns'], storageVersionHash: 'Q3oi5N2YM8M=' },
+    { name: 'namespaces/finalize', singularName: '', namespaced: false, kind: 'Namespace', verbs: ['update'] },
+    { name: 'namespaces/status', singularName: '', namespaced: false, kind: 'Namespace', verbs: ['get', 'patch', 'update'] },
+    { name: 'nodes', singularName: 'node', namespaced: false, kind: 'Node', verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['no'], storageVersionHash: 'XwShjMxG9Fs=' },
+    { name: 'nodes/proxy', singularName: '', namespaced: false, kind: 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
+    { name: 'nodes/status', singularName: '', namespaced: false, kind: 'Node', verbs: ['get', 'patch', 'update'] },
+    { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['po'], categories: ['all'], storageVersionHash: 'xPOwRZ+Yhw8=' },
+    { name: 'pods/attach', singularName: '', namespaced: true, kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+    { name: 'pods/binding', singularName: '', namespaced: true, kind: 'Binding', verbs: ['create'] },
+    { name: 'pods/ephemeralcontainers', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get', 'patch', 'update'] },
+    { name: 'pods/eviction', singularName: '', namespaced: true, group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] },
+    { name: 'pods/exec', singularName: '', namespaced: true, kind: 'PodExecOptions', verbs: ['create', 'get'] },
+    { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
+    { name: 'pods/portforward', singularName: '', namespaced: true, kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
+    { name: 'pods/proxy', singularName: '', namespaced: true, kind: 'PodProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
+    { name: 'pods/resize', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get', 'patch', 'update'] },
+    { name: 'pods/status', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get', 'patch', 'update'] },
+  ],
+};
+
+// ---------------------------------------------------------------------------------------------
+// Small HTTP helpers
+
+const JSON_TYPE = 'application/json';
+const TABLE_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
+
+function sendJson(res: ServerResponse, code: number, body: unknown, contentType = JSON_TYPE): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.writeHead(code, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-cache, private',
+    'X-Kubernetes-Pf-Flowschema-Uid': '0b6a0cb2-c0c5-4a1c-8e21-2b2e2bf9e8c1',
+    'X-Kubernetes-Pf-Prioritylevel-Uid': '6a6c5f11-2c7f-4c38-9ad1-4d7d7a36f8c3',
+  });
+  res.end(text);
+}
+
+function sendStatus(res: ServerResponse, status: Status): void {
+  sendJson(res, status.code, status);
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  409: 'Conflict', 410: 'Gone', 422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error',
+  503: 'Service Unavailable', 504: 'Gateway Timeout',
+};
+
+/** An HTTP response written straight onto a socket we have not upgraded. */
+function rawResponse(socket: Duplex, code: number, body: string, contentType: string | undefined): void {
+  const headers = [`HTTP/1.1 ${code} ${REASONS[code] ?? 'Error'}`, 'Cache-Control: no-cache, private'];
+  if (contentType) headers.push(`Content-Type: ${contentType}`);
+  headers.push(`Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close', '', '');
+  socket.end(headers.join('\r\n') + body);
+}
+
+function rawStatus(socket: Duplex, status: Status): void {
+  rawResponse(socket, status.code, JSON.stringify(status), JSON_TYPE);
+}
+
+interface MediaPrefs {
+  table: boolean;
+}
+
+/** Picks JSON or Table from an Accept header the way the server's content negotiation does. */
+function negotiate(accept: string | undefined): MediaPrefs {
+  if (!accept) return { table: false };
+  for (const raw of accept.split(',')) {
+    const [type, ...params] = raw.split(';').map((s) => s.trim());
+    const p = new Map(params.map((kv) => kv.split('=').map((s) => s.trim()) as [string, string]));
+    if (type === 'application/json' || type === '*/*' || type === 'application/*') {
+      if (p.get('as') === 'Table' && p.get('g') === 'meta.k8s.io' && (p.get('v') === 'v1' || p.get('v') === 'v1beta1')) return { table: true };
+      if (!p.has('as')) return { table: false };
+    }
+  }
+  return { table: false };
+}
+
+function boolParam(v: string | null): boolean {
+  return v === 'true' || v === '1';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request parsing
+
+interface ResourceRoute {
+  resource: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  watchPath: boolean;
+}
+
+/** RequestInfoFactory for the core group: /api/v1/[watch/][namespaces/{ns}/]{resource}[/{name}[/{sub}]]. */
+function parseResourcePath(path: string): ResourceRoute | undefined {
+  const parts = path.split('/').filter(Boolean);
+  if (parts[0] !== 'api' || parts[1] !== 'v1' || parts.length < 3) return undefined;
+  let rest = parts.slice(2);
+  let watchPath = false;
+  if (rest[0] === 'watch') {
+    watchPath = true;
+    rest = rest.slice(1);
+  }
+  const route: ResourceRoute = { resource: '', watchPath };
+  if (rest[0] === 'namespaces' && rest.length > 1) {
+    route.namespace = rest[1];
+    if (rest.length > 2 && rest[2] !== 'status' && rest[2] !== 'finalize') rest = rest.slice(2);
+  }
+  route.resource = rest[0] ?? '';
+  if (rest.length > 1) route.name = rest[1];
+  if (rest.length > 2) route.subresource = rest.slice(2).join('/');
+  return route;
+}
+
+function verbFor(method: string, route: ResourceRoute, query: URLSearchParams): string {
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      if (route.watchPath || (!route.name && boolParam(query.get('watch')))) return 'watch';
+      if (route.name && !route.subresource && boolParam(query.get('watch'))) return 'watch';
+      return route.name ? 'get' : 'list';
+    case 'POST': return 'create';
+    case 'PUT': return 'update';
+    case 'PATCH': return 'patch';
+    case 'DELETE': return route.name ? 'delete' : 'deletecollection';
+    default: return method.toLowerCase();
+  }
+}
+
+function attributesFor(user: User, verb: string, route: ResourceRoute): Attributes {
+  const a: Attributes = { user, verb, resource: route.resource };
+  if (route.subresource) a.subresource = route.subresource;
+  if (route.namespace) a.namespace = route.namespace;
+  if (route.name) a.name = route.name;
+  return a;
+}
+
+function denied(a: Attributes): Status {
+  if (a.path !== undefined) return forbidden('', '', forbiddenReason(a));
+  return forbidden(a.resource ?? '', a.name ?? '', forbiddenReason(a));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lists and continue tokens
+
+interface ContinueToken {
+  rv: number;
+  start: string;
+}
+
+function encodeContinue(rv: number, start: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64url');
+}
+
+function decodeContinue(token: string): ContinueToken | undefined {
+  try {
+    const raw = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: string; rv?: number; start?: string };
+    if (raw.v !== 'meta.k8s.io/v1' || typeof raw.rv !== 'number' || typeof raw.start !== 'string') return undefined;
+    return { rv: raw.rv, start: raw.start };
+  } catch {
+    return undefined;
+  }
+}
+
+interface Filter {
+  namespace: string | undefined;
+  labels: LabelRequirement[];
+  fields: FieldRequirement[];
+  /** From metadata.name=..., to narrow lookups. */
+}
+
+function matches(filter: Filter, obj: KubeObject | undefined): boolean {
+  if (!obj) return false;
+  if (filter.namespace !== undefined && obj.metadata.namespace !== filter.namespace) return false;
+  if (filter.labels.length > 0 && !matchesLabels(filter.labels, obj.metadata.labels)) return false;
+  if (filter.fields.length > 0 && !matchesFields(filter.fields, (f) => fieldValue(obj, f))) return false;
+  return true;
+}
+
+function lowerBound(keys: string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+interface ListResult {
+  rv: number;
+  items: Array<{ obj: KubeObject; json: () => string }>;
+  continueToken?: string;
+  remaining?: number;
+}
+
+/** The JSON of a list item: the stored object without kind/apiVersion, as list items are sent. */
+function itemJson(json: string): string {
+  const m = /^\{"kind":"[^"]*","apiVersion":"[^"]*",/.exec(json);
+  return m ? '{' + json.slice(m[0].length) : json;
+}
+
+function listObjects(coll: Collection<KubeObject>, filter: Filter, limit: number, token: ContinueToken | undefined): ListResult {
+  let rv = coll.revision.current;
+  let changes: Map<string, KubeObject | undefined> | undefined;
+  let start = '';
+  if (token) {
+    start = token.start;
+    if (token.rv > 0) {
+      rv = token.rv;
+      changes = coll.changesSince(rv);
+      if (changes.size === 0) changes = undefined;
+    }
+  }
+  let keys = coll.keys();
+  if (changes) {
+    const all = new Set(keys);
+    for (const k of changes.keys()) all.add(k);
+    keys = [...all].sort();
+  }
+  const prefix = filter.namespace !== undefined ? `${filter.namespace}/` : '';
+  let i = lowerBound(keys, start > prefix ? start : prefix);
+  const items: ListResult['items'] = [];
+  const selective = filter.labels.length > 0 || filter.fields.length > 0;
+  let lastKey = '';
+  for (; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (prefix && !key.startsWith(prefix)) break;
+    const historical = changes?.has(key);
+    const obj = historical ? changes!.get(key) : coll.get(key);
+    if (!obj || !matches(filter, obj)) continue;
+    if (limit > 0 && items.length >= limit) {
+      const result: ListResult = { rv, items, continueToken: encodeContinue(rv, lastKey + '\u0000') };
+      if (!selective) {
+        let remaining = 0;
+        for (let j = i; j < keys.length; j++) {
+          const k = keys[j]!;
+          if (prefix && !k.startsWith(prefix)) break;
+          const o = changes?.has(k) ? changes.get(k) : coll.get(k);
+          if (o) remaining++;
+        }
+        result.remaining = remaining;
+      }
+      return result;
+    }
+    lastKey = key;
+    items.push({ obj, json: historical ? () => JSON.stringify(obj) : () => coll.json(key)! });
+  }
+  return { rv, items };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API
+
+const BOOKMARK_INTERVAL_MS = 60_000;
+
+export interface Api {
+  onRequest(req: IncomingMessage, res: ServerResponse): void;
+  onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close(): void;
+}
+
+export function createApi(state: ApiState): Api {
+  const wss = new WebSocketServer({
+    noServer: true,
+    autoPong: false,
+    perMessageDeflate: false,
+    handleProtocols: (_protocols, req) => ((req as IncomingMessage & { kubesimProtocol?: string }).kubesimProtocol || false),
+  });
+
+  const delay = () => (state.faults.latencyMs > 0 ? new Promise<void>((r) => setTimeout(r, state.faults.latencyMs)) : Promise.resolve());
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    await delay();
+    const url = new URL(req.url ?? '/', 'https://kubesim');
+    const path = url.pathname;
+    const query = url.searchParams;
+    const method = req.method ?? 'GET';
+    const user = authenticate(req, state.tokens);
+    if (!user) return sendStatus(res, unauthorized());
+
+    const route = parseResourcePath(path);
+    if (!route) {
+      const a: Attributes = { user, verb: method === 'GET' || method === 'HEAD' ? 'get' : method.toLowerCase(), path };
+      if (!authorize(a)) return sendStatus(res, denied(a));
+      return serveNonResource(path, req, res);
+    }
+    const verb = verbFor(method, route, query);
+    const attrs = attributesFor(user, verb, route);
+    if (!authorize(attrs)) return sendStatus(res, denied(attrs));
+
+    const def = RESOURCES[route.resource];
+    if (!def || (def.namespaced === false && route.namespace !== undefined && route.resource !== 'namespaces')) {
+      return sendStatus(res, pathNotFound());
+    }
+    if (route.subresource) return serveSubresource(def, route, verb, req, res, query);
+    const media = negotiate(req.headers.accept);
+    switch (verb) {
+      case 'get': return serveGet(def, route, res, media, query);
+      case 'list': return serveList(def, route, res, media, query);
+      case 'watch': return serveWatch(def, route, req, res, media, query);
+      case 'delete': return serveDelete(def, route, req, res, query);
+      default: return sendStatus(res, methodNotSupported(def.name, verb));
+    }
+  }
+
+  function serveNonResource(path: string, req: IncomingMessage, res: ServerResponse): void {
+    const p = path.replace(/\/+$/, '') || '/';
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendStatus(res, pathNotFound());
+    switch (p) {
+      case '/version': return sendJson(res, 200, VERSION);
+      case '/healthz':
+      case '/livez':
+      case '/readyz':
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+        return void res.end('ok');
+      case '/api':
+        return sendJson(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] });
+      case '/api/v1':
+        return sendJson(res, 200, API_RESOURCES);
+      case '/apis':
+        return sendJson(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
+      default:
+        return sendStatus(res, pathNotFound());
+    }
+  }
+
+  function filterFor(def: ResourceDef, route: ResourceRoute, query: URLSearchParams): Filter | Status {
+    try {
+      const filter: Filter = {
+        namespace: def.namespaced ? route.namespace : undefined,
+        labels: parseLabelSelector(query.get('labelSelector') ?? ''),
+        fields: parseFieldSelector(query.get('fieldSelector') ?? '', def.fields),
+      };
+      if (!def.namespaced && def.name === 'namespaces' && route.name) {
+        filter.fields.push({ field: 'metadata.name', op: 'eq', value: route.name });
+      } else if (route.name) {
+        filter.fields.push({ field: 'metadata.name', op: 'eq', value: route.name });
+      }
+      return filter;
+    } catch (err) {
+      if (err instanceof SelectorError) return badRequest(err.message);
+      throw err;
+    }
+  }
+
+  function includeObject(query: URLSearchParams): IncludeObject {
+    const v = query.get('includeObject');
+    return v === 'None' || v === 'Object' ? v : 'Metadata';
+  }
+
+  function keyOf(def: ResourceDef, route: ResourceRoute): string {
+    return def.namespaced ? `${route.namespace}/${route.name}` : route.name!;
+  }
+
+  function serveGet(def: ResourceDef, route: ResourceRoute, res: ServerResponse, media: MediaPrefs, query: URLSearchParams): void {
+    if (def.namespaced && !route.namespace) return sendStatus(res, pathNotFound());
+    const coll = def.collection(state);
+    const key = keyOf(def, route);
+    const obj = coll.get(key);
+    if (!obj) return sendStatus(res, notFound(def.name, route.name!));
+    if (media.table) {
+      const now = Date.now();
+      return sendJson(res, 200, {
+        kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: obj.metadata.resourceVersion },
+        columnDefinitions: def.columns, rows: [tableRow(obj, def.cells(obj, now), includeObject(query))],
+      }, TABLE_TYPE);
+    }
+    sendJson(res, 200, coll.json(key)!);
+  }
+
+  function serveList(def: ResourceDef, route: ResourceRoute, res: ServerResponse, media: MediaPrefs, query: URLSearchParams): void {
+    const filter = filterFor(def, route, query);
+    if ('code' in filter) return sendStatus(res, filter);
+    const coll = def.collection(state);
+    const limit = Number(query.get('limit') ?? 0) || 0;
+    if (limit < 0) return sendStatus(res, badRequest('limit must be greater than or equal to 0'));
+    let token: ContinueToken | undefined;
+    const cont = query.get('continue');
+    if (cont) {
+      token = decodeContinue(cont);
+      if (!token) return sendStatus(res, badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)'));
+      if (token.rv > 0 && token.rv < coll.oldestServable) {
+        return sendStatus(res, expired(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
+          encodeContinue(-1, token.start),
+        ));
+      }
+    }
+    const result = listObjects(coll, filter, limit, token);
+    const meta: Record<string, unknown> = { resourceVersion: String(result.rv) };
+    if (result.continueToken) meta['continue'] = result.continueToken;
+    if (result.remaining !== undefined) meta['remainingItemCount'] = result.remaining;
+    if (media.table) {
+      const now = Date.now();
+      const include = includeObject(query);
+      return sendJson(res, 200, {
+        kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: meta, columnDefinitions: def.columns,
+        rows: result.items.map(({ obj }) => tableRow(obj, def.cells(obj, now), include)),
+      }, TABLE_TYPE);
+    }
+    const body = `{"kind":"${def.kind}List","apiVersion":"v1","metadata":${JSON.stringify(meta)},"items":[${result.items.map((i) => itemJson(i.json())).join(',')}]}`;
+    sendJson(res, 200, body);
+  }
+
+  function serveWatch(def: ResourceDef, route: ResourceRoute, req: IncomingMessage, res: ServerResponse, media: MediaPrefs, query: URLSearchParams): void {
+    const filter = filterFor(def, route, query);
+    if ('code' in filter) return sendStatus(res, filter);
+    const coll = def.collection(state);
+    const rvParam = query.get('resourceVersion') ?? '';
+    const sendInitial = query.get('sendInitialEvents');
+    if (rvParam !== '' && !/^\d+$/.test(rvParam)) {
+      return sendStatus(res, failure(400, 'BadRequest', `resourceVersion: Invalid value: "${rvParam}": strconv.ParseUint: parsing "${rvParam}": invalid syntax`));
+    }
+    if (sendInitial === 'true' && query.get('resourceVersionMatch') !== 'NotOlderThan') {
+      return sendStatus(res, failure(422, 'Invalid', `ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan`, { group: 'meta.k8s.io', kind: 'ListOptions', causes: [{ reason: 'FieldValueForbidden', message: 'Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan', field: 'resourceVersionMatch' }] }));
+    }
+    const now = Date.now();
+    const include = includeObject(query);
+    const bookmarks = boolParam(query.get('allowWatchBookmarks'));
+    const timeoutSeconds = Number(query.get('timeoutSeconds') ?? 0) || 0;
+
+    res.writeHead(200, {
+      'Content-Type': media.table ? TABLE_TYPE : JSON_TYPE,
+      'Cache-Control': 'no-cache, private',
+      'Transfer-Encoding': 'chunked',
+    });
+    res.flushHeaders();
+
+    const objectJson = (obj: KubeObject, json?: string): string => {
+      if (!media.table) return json ?? JSON.stringify(obj);
+      return JSON.stringify({
+        kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: obj.metadata.resourceVersion },
+        columnDefinitions: def.columns, rows: [tableRow(obj, def.cells(obj, Date.now()), include)],
+      });
+    };
+    const write = (type: string, objJson: string) => {
+      if (!res.writableEnded) res.write(`{"type":"${type}","object":${objJson}}\n`);
+    };
+    const bookmark = (rv: number, initialEnd = false) => {
+      const metadata: Record<string, unknown> = { resourceVersion: String(rv), creationTimestamp: null };
+      if (initialEnd) metadata['annotations'] = { 'k8s.io/initial-events-end': 'true' };
+      write('BOOKMARK', JSON.stringify({ kind: def.kind, apiVersion: 'v1', metadata, spec: def.kind === 'Pod' ? { containers: null } : {}, status: {} }));
+    };
+
+    let startRv: number;
+    const initial = rvParam === '' || rvParam === '0' ? sendInitial !== 'false' : sendInitial === 'true';
+    if (rvParam !== '' && rvParam !== '0') {
+      startRv = Number(rvParam);
+      if (startRv < coll.oldestServable) {
+        write('ERROR', JSON.stringify(expired(`too old resource version: ${startRv} (${coll.oldestServable})`)));
+        res.end();
+        return;
+      }
+    } else {
+      startRv = coll.revision.current;
+    }
+
+    const deliver = (event: StoreEvent<KubeObject>) => {
+      const was = event.prev ? matches(filter, event.prev) : false;
+      const is = event.type !== 'DELETED' && matches(filter, event.obj);
+      let type: string | undefined;
+      if (event.type === 'ADDED') type = is ? 'ADDED' : undefined;
+      else if (event.type === 'DELETED') type = was ? 'DELETED' : undefined;
+      else if (was && is) type = 'MODIFIED';
+      else if (!was && is) type = 'ADDED';
+      else if (was && !is) type = 'DELETED';
+      if (type) write(type, objectJson(event.obj));
+    };
+
+    if (initial) {
+      const rv = coll.revision.current;
+      const snapshot = listObjects(coll, filter, 0, undefined);
+      for (const item of snapshot.items) write('ADDED', objectJson(item.obj, media.table ? undefined : item.json()));
+      if (sendInitial === 'true') bookmark(rv, true);
+      startRv = rv;
+    } else if (startRv < coll.revision.current) {
+      for (const event of coll.eventsAfter(startRv)) deliver(event);
+    }
+    const unsubscribe = coll.watch({ onEvent: deliver });
+
+    const timers: NodeJS.Timeout[] = [];
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      unsubscribe();
+      untrack();
+      for (const t of timers) clearTimeout(t);
+      if (!res.writableEnded) res.end();
+    };
+    const untrack = state.trackWatch(end);
+    if (timeoutSeconds > 0) timers.push(setTimeout(end, timeoutSeconds * 1000));
+    if (bookmarks) {
+      const periodic = setInterval(() => bookmark(coll.revision.current), BOOKMARK_INTERVAL_MS);
+      timers.push(periodic);
+      // The watch cache also sends one shortly before the watch's deadline.
+      if (timeoutSeconds > 2) timers.push(setTimeout(() => bookmark(coll.revision.current), (timeoutSeconds - 2) * 1000));
+    }
+    req.on('close', end);
+    res.on('close', end);
+    void now;
+  }
+
+  async function readBody(req: IncomingMessage): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  async function serveDelete(def: ResourceDef, route: ResourceRoute, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+    const body = await readBody(req);
+    if (def.name !== 'pods') return sendStatus(res, methodNotSupported(def.name, 'delete'));
+    const key = keyOf(def, route);
+    if (!state.pods.has(key)) return sendStatus(res, notFound('pods', route.name!));
+    let grace: number | undefined;
+    if (query.has('gracePeriodSeconds')) grace = Number(query.get('gracePeriodSeconds'));
+    if (body.trim()) {
+      try {
+        const opts = JSON.parse(body) as { gracePeriodSeconds?: number };
+        if (typeof opts.gracePeriodSeconds === 'number') grace = opts.gracePeriodSeconds;
+      } catch {
+        return sendStatus(res, badRequest(`couldn't get version/kind; json parse error: ${body.slice(0, 40)}`));
+      }
+    }
+    const pod = state.deletePodGracefully(route.namespace!, route.name!, grace);
+    sendJson(res, 200, pod);
+  }
+
+  function serveSubresource(def: ResourceDef, route: ResourceRoute, verb: string, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+    if (def.name !== 'pods') return sendStatus(res, pathNotFound());
+    const pod = state.pods.get(keyOf(def, route));
+    switch (route.subresource) {
+      case 'status':
+        if (!pod) return sendStatus(res, notFound('pods', route.name!));
+        return sendJson(res, 200, pod);
+      case 'exec':
+      case 'attach': {
+        // A request that reaches here was not a WebSocket upgrade: a SPDY (POST) attempt, or a
+        // plain GET. Checks and errors match the upgrade path; the streaming itself needs SPDY.
+        const check = checkStream(route, query, req.method === 'GET' ? 'get' : 'create', req);
+        if ('code' in check) return sendStatus(res, check);
+        return sendStatus(res, badRequest('Upgrade request required'));
+      }
+      case 'log':
+        return serveLog(route, res, query, pod);
+      default:
+        return sendStatus(res, pathNotFound());
+    }
+    void verb;
+  }
+
+  function serveLog(route: ResourceRoute, res: ServerResponse, query: URLSearchParams, pod: Pod | undefined): void {
+    if (!pod) return sendStatus(res, notFound('pods', route.name!));
+    const container = resolveContainer(pod, query.get('container') ?? '');
+    if (typeof container !== 'string') return sendStatus(res, container);
+    const status = [...(pod.status.containerStatuses ?? []), ...(pod.status.initContainerStatuses ?? [])].find((c) => c.name === container);
+    const waiting = status?.state['waiting'];
+    if (waiting) {
+      return sendStatus(res, badRequest(`container "${container}" in pod "${pod.metadata.name}" is waiting to start: ${String(waiting['reason'] ?? 'ContainerCreating')}`));
+    }
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
+    res.end(`kubesim: container ${container} of pod ${pod.metadata.namespace}/${pod.metadata.name} started\n`);
+  }
+
+  /** streamLocation's container choice; returns the name or a 400 Status. */
+  function resolveContainer(pod: Pod, requested: string): string | Status {
+    const name = pod.metadata.name;
+    const names = (list: Array<{ name: string }> | undefined) => (list ?? []).map((c) => c.name).join(' ');
+    if (!requested) {
+      if (pod.spec.containers.length === 1) return pod.spec.containers[0]!.name;
+      if (pod.spec.containers.length === 0) return badRequest(`a container name must be specified for pod ${name}`);
+      let msg = `a container name must be specified for pod ${name}, choose one of: [${names(pod.spec.containers)}]`;
+      if (pod.spec.initContainers?.length) msg += ` or one of the init containers: [${names(pod.spec.initContainers)}]`;
+      if (pod.spec.ephemeralContainers?.length) msg += ` or one of the ephemeral containers: [${names(pod.spec.ephemeralContainers)}]`;
+      return badRequest(msg);
+    }
+    const all = [...pod.spec.containers, ...(pod.spec.initContainers ?? []), ...(pod.spec.ephemeralContainers ?? [])];
+    if (!all.some((c) => c.name === requested)) return badRequest(`container ${requested} is not valid for pod ${name}`);
+    return requested;
+  }
+
+  interface StreamCheck {
+    pod: Pod;
+    container: string;
+    image: string;
+  }
+
+  /** Authentication, authorization, the refuse-upgrade fault and streamLocation's checks. */
+  function checkStream(route: ResourceRoute, query: URLSearchParams, firstVerb: 'get' | 'create', req: IncomingMessage): StreamCheck | Status {
+    const user = authenticate(req, state.tokens);
+    if (!user) return unauthorized();
+    const attrs = attributesFor(user, firstVerb, route);
+    if (!authorize(attrs)) return denied(attrs);
+    if (firstVerb === 'get') {
+      const create = attributesFor(user, 'create', route);
+      if (!authorize(create)) return denied(create);
+    }
+    if (state.faults.refuseUpgrade) {
+      const { code, message } = state.faults.refuseUpgrade;
+      return failure(code, reasonFor(code), message);
+    }
+    if (!route.namespace) return pathNotFound();
+    const pod = state.pods.get(`${route.namespace}/${route.name}`);
+    if (!pod) return notFound('pods', route.name!);
+    const container = resolveContainer(pod, query.get('container') ?? '');
+    if (typeof container !== 'string') return container;
+    if (!pod.spec.nodeName) return badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
+    const spec = [...pod.spec.containers, ...(pod.spec.initContainers ?? []), ...(pod.spec.ephemeralContainers ?? [])].find((c) => c.name === container)!;
+    return { pod, container, image: spec.image };
+  }
+
+  /** The kubelet's findContainer: only running containers of running pods can be exec'd into. */
+  function containerRunning(pod: Pod, container: string): boolean {
+    if (pod.status.phase !== 'Running') return false;
+    const statuses = [...(pod.status.containerStatuses ?? []), ...(pod.status.initContainerStatuses ?? []), ...((pod.status['ephemeralContainerStatuses'] as Pod['status']['containerStatuses']) ?? [])];
+    const s = statuses.find((c) => c.name === container);
+    if (!s) return statuses.length === 0 && pod.spec.containers.some((c) => c.name === container);
+    return s.state['running'] !== undefined;
+  }
+
+  async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    await delay();
+    const url = new URL(req.url ?? '/', 'https://kubesim');
+    const route = parseResourcePath(url.pathname);
+    const isWebSocket = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
+    if (!route || route.resource !== 'pods' || (route.subresource !== 'exec' && route.subresource !== 'attach')) {
+      const user = authenticate(req, state.tokens);
+      if (!user) return rawStatus(socket, unauthorized());
+      return rawStatus(socket, badRequest(`kubesim: upgrade is only supported for pods/exec and pods/attach, not ${url.pathname}`));
+    }
+    const method = req.method ?? 'GET';
+    const check = checkStream(route, url.searchParams, method === 'GET' ? 'get' : 'create', req);
+    if ('code' in check) return rawStatus(socket, check);
+    if (!isWebSocket) {
+      // kubectl retries a refused WebSocket upgrade over SPDY (POST, Upgrade: SPDY/3.1); the
+      // checks above give it the same Status a real server would. Streaming SPDY is not modelled.
+      return rawStatus(socket, failure(500, 'InternalError', `kubesim: ${req.headers.upgrade ?? 'this'} streaming is not implemented; use a WebSocket (${V5})`));
+    }
+    if (route.subresource === 'attach') {
+      return rawStatus(socket, badRequest('kubesim: pods/attach is not implemented yet; use pods/exec'));
+    }
+
+    const q = url.searchParams;
+    const command = q.getAll('command');
+    const tty = boolParam(q.get('tty'));
+    const stdin = boolParam(q.get('stdin'));
+    const stdout = boolParam(q.get('stdout'));
+    // The kubelet drops stderr on a terminal: the PTY merges it into stdout.
+    const stderr = boolParam(q.get('stderr')) && !tty;
+
+    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const protocol = negotiateProtocol(offered);
+    // What the kubelet refuses before upgrading, and how each path reports it.
+    let kubeletError: string | undefined;
+    if (!stdin && !stdout && !stderr) kubeletError = 'you must specify at least 1 of stdin, stdout, stderr';
+    else if (!containerRunning(check.pod, check.container)) kubeletError = `container not found ("${check.container}")`;
+
+    if (protocol !== V5) {
+      // Proxied to the kubelet as is: its refusals are plain text, its handshake failure a bare 403.
+      if (kubeletError) return rawResponse(socket, kubeletError.startsWith('you must') ? 400 : 500, kubeletError, 'text/plain; charset=utf-8');
+      if (protocol === undefined) return rawResponse(socket, 403, '', undefined);
+    }
+    if (command.length === 0 && !kubeletError) {
+      return rawStatus(socket, badRequest('you must specify at least one command for the container'));
+    }
+
+    (req as IncomingMessage & { kubesimProtocol?: string }).kubesimProtocol = protocol;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const request: ExecRequest = { pod: check.pod, container: check.container, image: check.image, command, stdin, stdout, stderr, tty, protocol: protocol ?? '' };
+      if (kubeletError) {
+        // The translator has already upgraded the client when the kubelet refuses.
+        const status = internalError(`unable to upgrade connection: ${kubeletError}`);
+        const ready = stdout ? 1 : stderr ? 2 : 3;
+        ws.send(Buffer.from([ready]));
+        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(status))]), () => ws.close(1000));
+        return;
+      }
+      void state.exec.serve(ws, request).catch((err: Error) => {
+        ws.send(Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(internalError(`kubesim: ${err.message}`)))]), () => ws.close(1000));
+      });
+    });
+  }
+
+  return {
+    onRequest: (req, res) => {
+      onRequest(req, res).catch((err: Error) => {
+        if (!res.headersSent) sendStatus(res, internalError(`kubesim: ${err.stack ?? err.message}`));
+        else res.destroy();
+      });
+    },
+    onUpgrade: (req, socket, head) => {
+      onUpgrade(req, socket, head).catch((err: Error) => rawStatus(socket, internalError(`kubesim: ${err.message}`)));
+    },
+    close: () => {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+    },
+  };
+}
+
+function reasonFor(code: number): string {
+  switch (code) {
+    case 400: return 'BadRequest';
+    case 401: return 'Unauthorized';
+    case 403: return 'Forbidden';
+    case 404: return 'NotFound';
+    case 409: return 'Conflict';
+    case 410: return 'Expired';
+    case 429: return 'TooManyRequests';
+    case 500: return 'InternalError';
+    case 503: return 'ServiceUnavailable';
+    case 504: return 'Timeout';
+    default: return 'Unknown';
+  }
+}

@@ -1,0 +1,70 @@
+// metav1.Status bodies exactly as the API server serialises them (apimachinery api/errors).
+
+export interface StatusCause {
+  reason?: string;
+  message?: string;
+  field?: string;
+}
+
+export interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: { continue?: string; resourceVersion?: string };
+  status: 'Failure' | 'Success';
+  message?: string;
+  reason?: string;
+  details?: { name?: string; group?: string; kind?: string; causes?: StatusCause[]; retryAfterSeconds?: number };
+  code: number;
+}
+
+export function failure(code: number, reason: string, message: string, details?: Status['details']): Status {
+  const s: Status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+  if (details) s.details = details;
+  return s;
+}
+
+/** `pods "x" not found`; `kind` is the resource (plural), as NewNotFound(qualifiedResource, name). */
+export function notFound(resource: string, name: string): Status {
+  return failure(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource });
+}
+
+export function badRequest(message: string): Status {
+  return failure(400, 'BadRequest', message);
+}
+
+export function unauthorized(): Status {
+  return failure(401, 'Unauthorized', 'Unauthorized');
+}
+
+/** NewForbidden: `<resource> "<name>" is forbidden: <why>`, or `<resource> is forbidden: ...` for collections. */
+export function forbidden(resource: string, name: string, why: string): Status {
+  const qualified = resource || '';
+  let message: string;
+  if (!qualified && !name) message = `forbidden: ${why}`;
+  else if (!name) message = `${qualified} is forbidden: ${why}`;
+  else message = `${qualified} "${name}" is forbidden: ${why}`;
+  const details: Status['details'] = { kind: qualified };
+  if (name) details.name = name;
+  return failure(403, 'Forbidden', message, qualified || name ? details : {});
+}
+
+/** NewResourceExpired: 410 with reason Expired (not Gone), as the watch cache and etcd3 store send. */
+export function expired(message: string, continueToken?: string): Status {
+  const s = failure(410, 'Expired', message);
+  if (continueToken !== undefined) s.metadata.continue = continueToken;
+  return s;
+}
+
+/** NewInternalError: message prefixed, the error repeated as the single cause. */
+export function internalError(err: string): Status {
+  return failure(500, 'InternalError', `Internal error occurred: ${err}`, { causes: [{ message: err }] });
+}
+
+export function methodNotSupported(resource: string, action: string): Status {
+  return failure(405, 'MethodNotAllowed', `${action} is not supported on resources of kind "${resource}"`, { kind: resource });
+}
+
+/** The 404 for paths the server does not serve at all. */
+export function pathNotFound(): Status {
+  return failure(404, 'NotFound', 'the server could not find the requested resource', {});
+}

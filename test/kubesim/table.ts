@@ -1,0 +1,200 @@
+// Server-side printing (meta.k8s.io/v1 Table), as `kubectl get` asks for it. The columns and the
+// STATUS / RESTARTS / AGE rules follow pkg/printers/internalversion/printers.go.
+import type { ContainerStatus, Namespace, Pod } from './fixtures.ts';
+import type { KubeObject } from './store.ts';
+
+export interface ColumnDefinition {
+  name: string;
+  type: string;
+  format: string;
+  description: string;
+  priority: number;
+}
+
+function col(name: string, description: string, priority = 0, format = ''): ColumnDefinition {
+  return { name, type: 'string', format, description, priority };
+}
+
+const NAME_DOC = 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names';
+const AGE_DOC = 'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata';
+
+export const POD_COLUMNS: ColumnDefinition[] = [
+  col('Name', NAME_DOC, 0, 'name'),
+  col('Ready', 'The aggregate readiness state of this pod for accepting traffic.'),
+  col('Status', 'The aggregate status of the containers in this pod.'),
+  col('Restarts', 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.'),
+  col('Age', AGE_DOC),
+  col('IP', 'podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.', 1),
+  col('Node', "NodeName indicates in which node this pod is scheduled. If empty, this pod is a candidate for scheduling by the scheduler defined in schedulerName. Once this field is set, the kubelet for this node becomes responsible for the lifecycle of this pod. This field should not be used to express a desire for the pod to be scheduled on a specific node. https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#nodename", 1),
+  col('Nominated Node', 'nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot be scheduled right away as preemption victims receive their graceful termination periods. This field does not guarantee that the pod will be scheduled on this node.', 1),
+  col('Readiness Gates', 'If specified, all readiness gates will be evaluated for pod readiness. A pod is ready when all its containers are ready AND all conditions specified in the readiness gates have status equal to "True" More info: https://git.k8s.io/enhancements/keps/sig-network/580-pod-readiness-gates', 1),
+];
+
+export const NAMESPACE_COLUMNS: ColumnDefinition[] = [
+  col('Name', NAME_DOC, 0, 'name'),
+  col('Status', 'The status of the namespace'),
+  col('Age', AGE_DOC),
+];
+
+export const NODE_COLUMNS: ColumnDefinition[] = [
+  col('Name', NAME_DOC, 0, 'name'),
+  col('Status', 'The status of the node'),
+  col('Roles', 'The roles of the node'),
+  col('Age', AGE_DOC),
+  col('Version', 'Kubelet Version reported by the node.'),
+  col('Internal-IP', 'List of addresses reachable to the node. Queried from cloud provider, if available.', 1),
+  col('External-IP', 'List of addresses reachable to the node. Queried from cloud provider, if available.', 1),
+  col('OS-Image', 'OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).', 1),
+  col('Kernel-Version', "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", 1),
+  col('Container-Runtime', 'ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).', 1),
+];
+
+/** apimachinery's duration.HumanDuration. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) {
+    const s = seconds % 60;
+    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
+  }
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) {
+    const m = minutes % 60;
+    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
+  }
+  if (hours < 48) return `${hours}h`;
+  if (hours < 24 * 8) {
+    const h = hours % 24;
+    return h === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${h}h`;
+  }
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
+  if (hours < 24 * 365 * 8) {
+    const dy = Math.floor(hours / 24) % 365;
+    const y = Math.floor(hours / 24 / 365);
+    return dy === 0 ? `${y}y` : `${y}y${dy}d`;
+  }
+  return `${Math.floor(hours / 24 / 365)}y`;
+}
+
+function since(timestamp: string | undefined, now: number): string {
+  if (!timestamp) return '<unknown>';
+  return humanDuration(now - Date.parse(timestamp));
+}
+
+function state(c: ContainerStatus, key: string): Record<string, unknown> | undefined {
+  return c.state?.[key] as Record<string, unknown> | undefined;
+}
+
+/** printPod's cells: name, ready, status, restarts, age, IP, node, nominated node, gates. */
+export function podCells(pod: Pod, now: number): unknown[] {
+  const spec = pod.spec;
+  const status = pod.status ?? {};
+  let reason = status.reason || status.phase || '';
+  let restarts = 0;
+  let ready = 0;
+  let lastRestart = 0;
+  let initializing = false;
+  const inits = status.initContainerStatuses ?? [];
+  for (let i = 0; i < inits.length; i++) {
+    const c = inits[i]!;
+    restarts += c.restartCount;
+    const term = state(c, 'terminated');
+    const wait = state(c, 'waiting');
+    if (term && term['exitCode'] === 0) continue;
+    if (term) {
+      reason = term['reason'] ? `Init:${String(term['reason'])}` : term['signal'] ? `Init:Signal:${String(term['signal'])}` : `Init:ExitCode:${String(term['exitCode'])}`;
+    } else if (wait && wait['reason'] && wait['reason'] !== 'PodInitializing') {
+      reason = `Init:${String(wait['reason'])}`;
+    } else {
+      reason = `Init:${i}/${(spec.initContainers ?? []).length}`;
+    }
+    initializing = true;
+    break;
+  }
+  const initializedTrue = (status.conditions ?? []).some((c) => c['type'] === 'Initialized' && c['status'] === 'True');
+  if (!initializing || initializedTrue) {
+    restarts = 0;
+    let hasRunning = false;
+    const cs = status.containerStatuses ?? [];
+    for (let i = cs.length - 1; i >= 0; i--) {
+      const c = cs[i]!;
+      restarts += c.restartCount;
+      const lastTerm = c.lastState?.['terminated'] as Record<string, unknown> | undefined;
+      if (lastTerm && typeof lastTerm['finishedAt'] === 'string') lastRestart = Math.max(lastRestart, Date.parse(lastTerm['finishedAt']));
+      const wait = state(c, 'waiting');
+      const term = state(c, 'terminated');
+      if (wait && wait['reason']) reason = String(wait['reason']);
+      else if (term && term['reason']) reason = String(term['reason']);
+      else if (term) reason = term['signal'] ? `Signal:${String(term['signal'])}` : `ExitCode:${String(term['exitCode'])}`;
+      else if (c.ready && state(c, 'running')) {
+        hasRunning = true;
+        ready++;
+      }
+    }
+    if (reason === 'Completed' && hasRunning) {
+      const podReady = (status.conditions ?? []).some((c) => c['type'] === 'Ready' && c['status'] === 'True');
+      reason = podReady ? 'Running' : 'NotReady';
+    }
+  }
+  const terminal = status.phase === 'Succeeded' || status.phase === 'Failed';
+  if (pod.metadata.deletionTimestamp && status.reason === 'NodeLost') reason = 'Unknown';
+  else if (pod.metadata.deletionTimestamp && !terminal) reason = 'Terminating';
+  let restartsText = String(restarts);
+  if (restarts !== 0 && lastRestart > 0) restartsText = `${restarts} (${humanDuration(now - lastRestart)} ago)`;
+  const gates = (spec['readinessGates'] as unknown[] | undefined)?.length ? '0/0' : '<none>';
+  return [
+    pod.metadata.name,
+    `${ready}/${spec.containers.length}`,
+    reason,
+    restartsText,
+    since(pod.metadata.creationTimestamp, now),
+    status.podIP || '<none>',
+    spec.nodeName || '<none>',
+    (status['nominatedNodeName'] as string | undefined) || '<none>',
+    gates,
+  ];
+}
+
+export function namespaceCells(ns: Namespace, now: number): unknown[] {
+  return [ns.metadata.name, ns.status?.phase ?? '', since(ns.metadata.creationTimestamp, now)];
+}
+
+export function nodeCells(node: KubeObject, now: number): unknown[] {
+  const status = (node['status'] ?? {}) as Record<string, unknown>;
+  const conditions = (status['conditions'] ?? []) as Array<Record<string, unknown>>;
+  const ready = conditions.find((c) => c['type'] === 'Ready');
+  const labels = node.metadata.labels ?? {};
+  const roles = Object.keys(labels).filter((k) => k.startsWith('node-role.kubernetes.io/')).map((k) => k.slice('node-role.kubernetes.io/'.length));
+  const info = (status['nodeInfo'] ?? {}) as Record<string, string>;
+  const addresses = (status['addresses'] ?? []) as Array<{ type: string; address: string }>;
+  return [
+    node.metadata.name,
+    ready?.['status'] === 'True' ? 'Ready' : 'NotReady',
+    roles.length ? roles.join(',') : '<none>',
+    since(node.metadata.creationTimestamp, now),
+    info['kubeletVersion'] ?? '',
+    addresses.find((a) => a.type === 'InternalIP')?.address ?? '<none>',
+    addresses.find((a) => a.type === 'ExternalIP')?.address ?? '<none>',
+    info['osImage'] ?? '<unknown>',
+    info['kernelVersion'] ?? '<unknown>',
+    info['containerRuntimeVersion'] ?? '<unknown>',
+  ];
+}
+
+export type IncludeObject = 'None' | 'Metadata' | 'Object';
+
+export function tableRow(obj: KubeObject, cells: unknown[], include: IncludeObject): Record<string, unknown> {
+  const row: Record<string, unknown> = { cells };
+  if (obj.kind === 'Pod') {
+    const phase = (obj as Pod).status?.phase;
+    if (phase === 'Succeeded') row['conditions'] = [{ type: 'Completed', status: 'True', reason: 'Succeeded', message: 'The pod has completed successfully.' }];
+    if (phase === 'Failed') row['conditions'] = [{ type: 'Completed', status: 'True', reason: 'Failed', message: 'The pod failed.' }];
+  }
+  if (include === 'Object') row['object'] = obj;
+  else if (include === 'Metadata') row['object'] = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
+  return row;
+}
