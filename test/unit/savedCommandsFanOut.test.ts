@@ -172,6 +172,11 @@ test('output is bounded: head and tail kept, the middle counted', () => {
   small.write(Buffer.from('abc'));
   assert.deepEqual(small.result(), { totalBytes: 3, omittedBytes: 0, text: 'abc' });
 
+  // Terminal output reads as plain text: LF line ends, no colours or titles.
+  const tty = new OutputCapture();
+  tty.write(Buffer.from('\x1b]0;title\x07\x1b[1;31mred\x1b[0m\r\nnext\r\n'));
+  assert.equal(tty.result().text, 'red\nnext\n');
+
   assert.deepEqual(firstLines('a\r\nb\nc\nd\n', 3), ['a', 'b', 'c']);
   assert.deepEqual(firstLines('one\n', 3), ['one']);
   assert.deepEqual(firstLines('', 3), []);

@@ -33,7 +33,16 @@ export interface ExecStarterOptions {
   keepaliveTimeoutMs?: number;
 }
 
-/** Starts each job as a non-interactive exec session (no stdin, no TTY; stdout and stderr apart). */
+/** Wide enough that `ps`, `df` and friends do not cut their lines for the report. */
+export const REPORT_TERMINAL_SIZE = { columns: 400, rows: 100 };
+
+/**
+ * Starts each job on a terminal with no input. Why a terminal: Kubernetes does not end a
+ * non-TTY exec'd process when its connection closes (containerd keeps it running), so a
+ * cancelled `tail -f | grep` would run on forever. On a terminal, closing the session hangs it
+ * up and the whole process group gets SIGHUP, as when a kubectl -t session is closed. The cost:
+ * stdout and stderr arrive merged, with CRLF line ends (OutputCapture turns them back).
+ */
 export function execStarter(options: ExecStarterOptions): StartSession {
   return (job, signal) =>
     ExecSession.start(options.kubeConfig(job.target.context), {
@@ -42,7 +51,8 @@ export function execStarter(options: ExecStarterOptions): StartSession {
       container: job.target.container,
       command: job.argv,
       stdin: false,
-      tty: false,
+      tty: true,
+      size: REPORT_TERMINAL_SIZE,
       signal,
       keepaliveIntervalMs: options.keepaliveIntervalMs,
       keepaliveTimeoutMs: options.keepaliveTimeoutMs,

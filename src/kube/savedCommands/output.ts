@@ -1,7 +1,8 @@
 // The output of one command in one pod, kept within bounds: a run over hundreds of pods that
 // each print megabytes must not fill the extension host's memory. The first `headBytes` and the
 // last `tailBytes` are kept (the start says what ran, the end usually says why it failed); the
-// middle is counted, not stored.
+// middle is counted, not stored. Commands run on a terminal (see jobs.ts), so the text is
+// cleaned for reading: CRLF line ends become LF and colour/cursor escape sequences are removed.
 
 export interface OutputLimits {
   /** Bytes kept from the start. Default 256 KiB. */
@@ -15,7 +16,7 @@ export interface CapturedOutput {
   totalBytes: number;
   /** Bytes that were dropped between head and tail. */
   omittedBytes: number;
-  /** The kept output as text: head, a note where bytes were dropped, tail. */
+  /** The kept output as readable text: head, a note where bytes were dropped, tail. */
   text: string;
 }
 
@@ -57,10 +58,19 @@ export class OutputCapture {
     const tail = Buffer.concat(this.tail);
     const keptTail = tail.subarray(Math.max(0, tail.length - this.tailLimit));
     const omitted = this.total - this.headLength - keptTail.length;
-    const head = Buffer.concat(this.head).toString('utf8');
-    const text = omitted > 0 ? `${head}\n[... ${omitted.toLocaleString('en-US')} bytes not kept ...]\n${keptTail.toString('utf8')}` : head + keptTail.toString('utf8');
+    const head = readable(Buffer.concat(this.head).toString('utf8'));
+    const tailText = readable(keptTail.toString('utf8'));
+    const text = omitted > 0 ? `${head}\n[... ${omitted.toLocaleString('en-US')} bytes not kept ...]\n${tailText}` : head + tailText;
     return { totalBytes: this.total, omittedBytes: omitted, text };
   }
+}
+
+// CSI sequences (colours, cursor moves), OSC sequences (window titles) and lone two-byte escapes.
+const ESCAPES = /\x1b\[[0-?]*[ -\/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]/g;
+
+/** Terminal output as plain text: LF line ends, no escape sequences. */
+export function readable(text: string): string {
+  return text.replace(ESCAPES, '').replace(/\r+\n/g, '\n');
 }
 
 /** The first `count` lines of an output, each cut to `width` characters, for reports. */
