@@ -37,6 +37,11 @@ export interface ListAllPodsOptions {
   /** Pods per request; 500 like kubectl. */
   pageSize?: number;
   /**
+   * Pods in the first request. Defaults to min(pageSize, 100) when onPage is given, so the
+   * first pods can be shown before a full page has been built, sent and parsed.
+   */
+  firstPageSize?: number;
+  /**
    * Called with each page as it arrives, so a view can show the first pods at once.
    * `restarted` is true on the first page of a list that started over (its continue token
    * expired): pages delivered before it are stale and should be dropped.
@@ -49,6 +54,8 @@ export interface WatchPodsOptions {
   labelSelector?: string;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** How long the server keeps each watch request open before the watcher renews it; default 5 to 10 minutes. */
+  timeoutSeconds?: number;
 }
 
 interface ListJson<T> {
@@ -145,6 +152,7 @@ export class ClusterClient {
    */
   async listAllPods(namespace: string | undefined, options: ListAllPodsOptions = {}): Promise<{ pods: V1Pod[]; resourceVersion: string }> {
     const pageSize = options.pageSize ?? 500;
+    const firstPageSize = options.firstPageSize ?? (options.onPage ? Math.min(pageSize, 100) : pageSize);
     for (let restarts = 0; ; restarts++) {
       const all: V1Pod[] = [];
       let token: string | undefined;
@@ -155,7 +163,7 @@ export class ClusterClient {
           const page = await this.listPods(namespace, {
             labelSelector: options.labelSelector,
             fieldSelector: options.fieldSelector,
-            limit: pageSize,
+            limit: index === 0 ? firstPageSize : pageSize,
             continueToken: token,
             signal: options.signal,
           });
@@ -215,7 +223,7 @@ export class ClusterClient {
         return this.send(`${podsPath(namespace)}?${query}`, signal, timeoutSeconds * 1000 + WATCH_GRACE_MS);
       },
     };
-    const watcher = new PodWatcher(source, listener, { minBackoffMs: options.minBackoffMs, maxBackoffMs: options.maxBackoffMs }, () =>
+    const watcher = new PodWatcher(source, listener, { minBackoffMs: options.minBackoffMs, maxBackoffMs: options.maxBackoffMs, timeoutSeconds: options.timeoutSeconds }, () =>
       this.watches.delete(watcher),
     );
     this.watches.add(watcher);

@@ -21,6 +21,8 @@ export interface PodWatcherOptions {
   maxBackoffMs?: number;
   /** A watch that stayed open this long (or delivered an event) counts as a success. */
   healthyAfterMs?: number;
+  /** The server-side timeout of each watch request; default a random 5 to 10 minutes. */
+  timeoutSeconds?: number;
 }
 
 type Outcome =
@@ -43,6 +45,7 @@ export class PodWatcher implements PodWatch {
   private readonly controller = new AbortController();
   private readonly backoff: Backoff;
   private readonly healthyAfterMs: number;
+  private readonly timeoutSeconds: number | undefined;
   private readonly onDisposed: (() => void) | undefined;
   private resourceVersion = '';
 
@@ -51,6 +54,7 @@ export class PodWatcher implements PodWatch {
     this.listener = listener;
     this.backoff = new Backoff({ minMs: options.minBackoffMs ?? 1000, maxMs: options.maxBackoffMs ?? 30_000 });
     this.healthyAfterMs = options.healthyAfterMs ?? 10_000;
+    this.timeoutSeconds = options.timeoutSeconds;
     this.onDisposed = onDisposed;
   }
 
@@ -140,12 +144,14 @@ export class PodWatcher implements PodWatch {
   }
 
   private async watchOnce(signal: AbortSignal): Promise<Outcome> {
-    const started = Date.now();
-    let events = 0;
-    const healthy = (): boolean => events > 0 || Date.now() - started >= this.healthyAfterMs;
     // Like client-go: a random server-side timeout between 5 and 10 minutes, so watches of
     // many clients do not all end together.
-    const timeoutSeconds = 300 + Math.floor(Math.random() * 300);
+    const timeoutSeconds = this.timeoutSeconds ?? 300 + Math.floor(Math.random() * 300);
+    const started = Date.now();
+    let events = 0;
+    // Lasting until (nearly) the server's timeout is as good as delivering events.
+    const healthyAfterMs = Math.min(this.healthyAfterMs, timeoutSeconds * 900);
+    const healthy = (): boolean => events > 0 || Date.now() - started >= healthyAfterMs;
 
     let stream: AsyncIterable<Buffer | string>;
     try {
