@@ -64,7 +64,7 @@ export class ShellTerminal implements vscode.Pseudoterminal {
     try {
       opened = await this.connector.open(this.size);
     } catch (err) {
-      if (this.state === 'closed') return;
+      if (this.closed()) return;
       if (err instanceof NoShellError) {
         this.end('noShell', `${RED}${err.message}${RESET}\n${YELLOW}A debug container can bring a shell and tools into this pod. Press D to start one, any other key to close.${RESET}`);
         this.connector.offerDebugContainer();
@@ -74,7 +74,7 @@ export class ShellTerminal implements vscode.Pseudoterminal {
       return;
     }
     const { session } = opened;
-    if (this.state === 'closed') {
+    if (this.closed()) {
       session.close();
       return;
     }
@@ -94,9 +94,14 @@ export class ShellTerminal implements vscode.Pseudoterminal {
     const result = await session.result;
     const tail = decoder.decode();
     if (tail) this.writeEmitter.fire(tail);
-    if (this.session !== session || this.state === 'closed') return;
+    if (this.session !== session || this.closed()) return;
     this.session = undefined;
     this.finish(result);
+  }
+
+  /** State can change while a connect awaits (the user may close the terminal meanwhile). */
+  private closed(): boolean {
+    return this.state === 'closed';
   }
 
   private finish(result: ExecResult): void {

@@ -92,7 +92,7 @@ export class ContextNode extends TreeNode {
     return item;
   }
 
-  async children(): Promise<TreeNode[]> {
+  override async children(): Promise<TreeNode[]> {
     let result;
     try {
       result = await this.host.clusters.client(this.info.name).listNamespaces(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
@@ -187,7 +187,7 @@ export class NamespaceNode extends TreeNode {
     return item;
   }
 
-  async children(): Promise<TreeNode[]> {
+  override async children(): Promise<TreeNode[]> {
     if (!this.watch) this.start();
     await this.synced;
     const nodes: TreeNode[] = [];
@@ -356,7 +356,7 @@ export class PodNode extends TreeNode {
     return item;
   }
 
-  children(): TreeNode[] {
+  override children(): TreeNode[] {
     return summarizeContainers(this.pod).map((c) => new ContainerNode(this, c));
   }
 }
