@@ -310,8 +310,11 @@ export class ClusterClient {
   private humanError(err: unknown, signal: AbortSignal | undefined): Error {
     if (err instanceof KubeApiError) return err;
     if (this.lifetime.signal.aborted && !signal?.aborted) return Object.assign(new Error(this.closedMessage(), { cause: err }), { name: 'AbortError' });
-    const error = new Error(describeError(err, this.server), { cause: err });
-    if ((err as { name?: unknown } | undefined)?.name === 'AbortError') error.name = 'AbortError';
+    // The caller's own reason says more than the request's generic AbortError (e.g. AbortSignal.timeout()).
+    const cause = signal?.aborted && signal.reason !== undefined ? signal.reason : err;
+    const error = new Error(describeError(cause, this.server), { cause });
+    const name = (cause as { name?: unknown } | undefined)?.name;
+    if (name === 'AbortError' || name === 'TimeoutError') error.name = name;
     return error;
   }
 
@@ -376,7 +379,11 @@ export class ClusterClient {
       await prepared.kc.applyToHTTPSOptions(options);
     } catch (err) {
       const user = this.context?.user ?? '';
-      throw new Error(`Could not get credentials for user "${user}" of context "${this.contextName}": ${describeError(err, prepared.server)}`, { cause: err });
+      const command = (prepared.kc.getCurrentUser()?.exec as { command?: unknown } | undefined)?.command;
+      const plugin = typeof command === 'string' ? ` from its exec credential plugin "${command}"` : '';
+      // client-node rejects with the plugin's stderr, which may be empty.
+      const why = err instanceof Error && !err.message.trim() ? 'the plugin failed and printed no explanation' : describeError(err, prepared.server);
+      throw new Error(`Could not get credentials for user "${user}" of context "${this.contextName}"${plugin}: ${why}`, { cause: err });
     }
     if (prepared.tokenFile) {
       options.headers = { ...options.headers, Authorization: `Bearer ${await this.readToken(prepared.tokenFile)}` };

@@ -87,6 +87,26 @@ test('an unreachable server is "Unable to connect to https://127.0.0.1:1: ..."',
   await assert.rejects(c.listPods(undefined), /Unable to connect to https:\/\/127\.0\.0\.1:1: /);
 });
 
+test('a server certificate from an unknown authority is explained', async () => {
+  const kc = kubeConfigForContext(loaded, 'kubesim');
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const noCa = new KubeConfig();
+  noCa.loadFromOptions({
+    clusters: [{ name: 'kubesim', server: sim.url, skipTLSVerify: false }],
+    users: kc.getUsers(),
+    contexts: kc.getContexts(),
+    currentContext: 'kubesim',
+  });
+  const c = new ClusterClient(noCa);
+  clients.push(c);
+  await assert.rejects(c.listPods('default'), (err: unknown) => {
+    const message = (err as Error).message;
+    assert.ok(message.startsWith(`Unable to connect to ${sim.url}: the server's certificate is signed by an unknown authority (`), message);
+    assert.match(message, /Check certificate-authority or certificate-authority-data/);
+    return true;
+  });
+});
+
 test('pagination: limit and continue give 3 pages for 25 pods at 10 a page', async () => {
   const c = client('kubesim');
   const pages: string[][] = [];
@@ -193,6 +213,36 @@ test('token-file and certificate-authority files, relative to their kubeconfig, 
   }
 });
 
+test('a failing exec credential plugin is named in the error', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'cluster-plugin-'));
+  try {
+    const cluster = loaded.kubeConfig.getCluster('kubesim')!;
+    await writeFile(path.join(dir, 'silent-fail.sh'), '#!/bin/sh\nexit 3\n', { mode: 0o755 });
+    const file = path.join(dir, 'config');
+    await writeFile(
+      file,
+      [
+        `clusters: [{name: c, cluster: {server: "${sim.url}", certificate-authority-data: ${cluster.caData}}}]`,
+        'users:',
+        '- {name: missing, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: ./not-installed}}}',
+        '- {name: failing, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: ./silent-fail.sh}}}',
+        'contexts: [{name: missing, context: {cluster: c, user: missing}}, {name: failing, context: {cluster: c, user: failing}}]',
+      ].join('\n'),
+    );
+    const plugins = await loadKubeconfig({ files: [file] });
+    const notInstalled = new ClusterClient(kubeConfigForContext(plugins, 'missing'));
+    const failing = new ClusterClient(kubeConfigForContext(plugins, 'failing'));
+    clients.push(notInstalled, failing);
+    await assert.rejects(
+      notInstalled.listPods('default'),
+      new RegExp(`^Error: Could not get credentials for user "missing" of context "missing" from its exec credential plugin "${path.join(dir, 'not-installed')}": spawn .*ENOENT`),
+    );
+    await assert.rejects(failing.listPods('default'), /exec credential plugin ".*silent-fail\.sh": the plugin failed and printed no explanation$/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('cancelled and disposed requests fail with a clear message', async () => {
   const c = client('kubesim');
   const controller = new AbortController();
@@ -204,6 +254,11 @@ test('cancelled and disposed requests fail with a clear message', async () => {
   });
   sim.faults.latencyMs = 300;
   try {
+    await assert.rejects(c.listPods('default', { signal: AbortSignal.timeout(50) }), (err: unknown) => {
+      assert.equal((err as Error).name, 'TimeoutError');
+      assert.match((err as Error).message, /^Timed out waiting for the API server at https:\/\/127\.0\.0\.1:\d+/);
+      return true;
+    });
     const pending = c.listPods('default');
     setTimeout(() => c.dispose(), 50);
     await assert.rejects(pending, /The connection to context "kubesim" was closed/);
