@@ -6,6 +6,7 @@ import { KubeconfigSource } from './editor/kubeconfigSource.ts';
 import { affectsSettings, readSettings } from './editor/settings.ts';
 import { shellTerminalOptions } from './editor/shellLauncher.ts';
 import { TargetPicker } from './editor/targetPicker.ts';
+import { registerSavedCommands } from './editor/savedCommands/register.ts';
 import { ClusterTreeProvider } from './editor/tree/clusterTreeProvider.ts';
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -27,6 +28,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (affectsSettings(e, 'namespaceFilter')) tree.setNamespacePatterns(readSettings().namespaceFilter);
     }),
     registerCommands({ tree, view, picker, reload: () => source.scheduleReload() }),
+    registerSavedCommands({ clusters }),
     vscode.window.registerTerminalProfileProvider('kubeExec.shell', {
       async provideTerminalProfile() {
         const target = await picker.pickContainer();
