@@ -150,7 +150,8 @@ async function readKubeconfigFile(file: string, mustExist: boolean): Promise<Fil
 
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    // js-yaml 5 refuses an empty input; kubectl treats an empty file as an empty config.
+    doc = text.trim() === '' ? undefined : parseYaml(text);
   } catch (err) {
     return { kind: 'failed', problem: { file, message: `Cannot parse kubeconfig ${file}: ${yamlMessage(err)}.` } };
   }
