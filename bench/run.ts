@@ -1,0 +1,146 @@
+// `npm run bench`: kubesim on loopback, every scenario for our engine and for kubectl, one
+// table on stdout, and results.json + report.md + report.svg next to this file.
+// Flags: --smoke (tiny sizes, one round, for the smoke test), --only 1a,4 (some scenarios),
+// --rounds N (override every scenario's rounds), --out DIR. The CLI and the child processes
+// are bundled into a scratch directory, so the shared dist/ is never touched.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { join, relative } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { bundleChildren } from './childBundle.ts';
+import { FULL_SIZES, SMOKE_SIZES, type BenchContext, type Sizes } from './context.ts';
+import { EngineClient } from './engineClient.ts';
+import { runScenario, type Log } from './harness.ts';
+import { startKubesimProcess } from './kubesimProcess.ts';
+import type { BenchResults, MachineInfo, Scenario, ScenarioResult } from './model.ts';
+import { REPORT_TEXT } from './notes.ts';
+import { hasGnuTime, runMeasured } from './proc.ts';
+import { chartBars, consoleTable, markdownReport } from './report.ts';
+import { keystrokeEcho, oneShotClick, oneShotCli, shellReady } from './scenarioExec.ts';
+import { extensionItself } from './scenarioExtension.ts';
+import { fanOut } from './scenarioFanOut.ts';
+import { listingAtScale } from './scenarioListing.ts';
+import { outputThroughput, stdinUpload } from './scenarioStreams.ts';
+import { ratioChart } from './svg.ts';
+
+const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
+const ROOT = join(BENCH_DIR, '..');
+const KUBECTL = '/usr/bin/kubectl';
+
+export function allScenarios(): Scenario<BenchContext>[] {
+  return [oneShotCli(), oneShotClick(), shellReady(), keystrokeEcho(), outputThroughput(), stdinUpload(), listingAtScale(), fanOut(), extensionItself()];
+}
+
+export interface BenchOptions {
+  smoke?: boolean;
+  only?: string[];
+  rounds?: number;
+  /** Where results.json, report.md and report.svg go; default bench/. */
+  outDir?: string;
+  log?: Log;
+}
+
+async function machineInfo(): Promise<MachineInfo> {
+  let kubectl = 'unknown';
+  try {
+    const r = await runMeasured(KUBECTL, ['version', '--client', '-o', 'json'], { captureStdout: true });
+    kubectl = (JSON.parse(r.stdout.toString('utf8')) as { clientVersion?: { gitVersion?: string } }).clientVersion?.gitVersion ?? kubectl;
+  } catch {
+    // reported as unknown
+  }
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    cpu,
+    cores: cpus().length,
+    memoryGiB: totalmem() / 2 ** 30,
+    os: `Linux ${release()}`,
+    node: process.versions.node,
+    kubectl,
+  };
+}
+
+export async function runBench(options: BenchOptions = {}): Promise<BenchResults> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const started = performance.now();
+  if (!(await hasGnuTime())) throw new Error('GNU time (/usr/bin/time) is needed for peak RSS; install the "time" package.');
+  const sizes: Sizes = options.smoke ? SMOKE_SIZES : FULL_SIZES;
+  const scenarios = allScenarios().filter((s) => !options.only || options.only.includes(s.id));
+  const tmp = await mkdtemp(join(tmpdir(), 'kube-exec-bench-'));
+  let engine: EngineClient | undefined;
+  let kubesim: Awaited<ReturnType<typeof startKubesimProcess>> | undefined;
+  const results: ScenarioResult[] = [];
+  const loadBefore = loadavg()[0]!;
+  try {
+    const children = await bundleChildren(join(tmp, 'children'));
+    engine = new EngineClient(children.engineWorker);
+    log(`starting kubesim with ${sizes.listingPods} bulk pods in ${sizes.listingNamespaces} namespaces`);
+    kubesim = await startKubesimProcess({ root: ROOT, node: process.execPath, kubeconfig: join(tmp, 'kubeconfig'), pods: sizes.listingPods, bulkNamespaces: sizes.listingNamespaces });
+    const ctx: BenchContext = {
+      root: ROOT,
+      tmp,
+      kubeconfig: kubesim.kubeconfig,
+      context: 'kubesim',
+      kubectl: KUBECTL,
+      node: process.execPath,
+      cli: children.cli,
+      engine,
+      children,
+      sizes,
+    };
+    await engine.request({ op: 'init', kubeconfig: ctx.kubeconfig, context: ctx.context });
+    for (const scenario of scenarios) {
+      const tuned: Scenario<BenchContext> = options.smoke
+        ? { ...scenario, rounds: 1, warmup: 0 }
+        : options.rounds !== undefined
+          ? { ...scenario, rounds: options.rounds }
+          : scenario;
+      results.push(await runScenario(tuned, ctx, log));
+    }
+  } finally {
+    await engine?.stop();
+    await kubesim?.stop();
+    await rm(tmp, { recursive: true, force: true });
+  }
+  const machine = await machineInfo();
+  machine.loadAverage = [loadBefore, loadavg()[0]!];
+  const bench: BenchResults = { machine, sizes: { ...sizes }, scenarios: results, totalSeconds: (performance.now() - started) / 1000 };
+  if (options.outDir !== undefined || !options.smoke) await writeReport(bench, options.outDir ?? BENCH_DIR);
+  return bench;
+}
+
+export async function writeReport(results: BenchResults, outDir: string): Promise<void> {
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(outDir, 'report.svg'), ratioChart('Kube Exec vs kubectl', chartBars(results)));
+  await writeFile(join(outDir, 'report.md'), markdownReport(results, REPORT_TEXT, 'report.svg', 'results.json'));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      smoke: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      rounds: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const outDir = values.out ?? BENCH_DIR;
+  const results = await runBench({
+    smoke: values.smoke,
+    only: values.only?.split(',').map((s) => s.trim()),
+    rounds: values.rounds ? Number(values.rounds) : undefined,
+    outDir,
+  });
+  console.log(consoleTable(results));
+  console.log(`\nwrote ${['results.json', 'report.md', 'report.svg'].map((f) => relative(process.cwd(), join(outDir, f))).join(', ')}`);
+}
+
+if (import.meta.main) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exit(1);
+  });
+}
