@@ -27,9 +27,9 @@ test('channel numbers are the ones of the Kubernetes protocol', () => {
 test('protocolInfo knows what each subprotocol can do', () => {
   const cases: Array<[string, number, boolean, boolean, boolean, boolean]> = [
     // name, version, base64, resize, jsonStatus, closeStream
-    ['channel.k8s.io', 1, false, false, false, false],
-    ['base64.channel.k8s.io', 1, true, false, false, false],
-    ['v2.channel.k8s.io', 2, false, false, false, false],
+    ['channel.k8s.io', 1, false, true, false, false],
+    ['base64.channel.k8s.io', 1, true, true, false, false],
+    ['v2.channel.k8s.io', 2, false, true, false, false],
     ['v3.channel.k8s.io', 3, false, true, false, false],
     ['v4.channel.k8s.io', 4, false, true, true, false],
     ['v4.base64.channel.k8s.io', 4, true, true, true, false],

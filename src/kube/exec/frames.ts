@@ -8,7 +8,7 @@ export const STDOUT = 1;
 export const STDERR = 2;
 /** Errors, and from v4 on the final `Status` of the command. */
 export const ERROR = 3;
-/** Terminal size changes, as JSON `{"Width":..,"Height":..}` (v3 and later). */
+/** Terminal size changes, as JSON `{"Width":..,"Height":..}`. */
 export const RESIZE = 4;
 /** v5 only: `[255, channel]` half-closes one stream, e.g. stdin EOF. */
 export const CLOSE = 255;
@@ -32,7 +32,10 @@ export interface ProtocolInfo {
   /** 1 for the unversioned names, otherwise the `vN.` prefix. */
   readonly version: number;
   readonly base64: boolean;
-  /** Channel 4 exists (v3+). */
+  /**
+   * Channel 4 exists. In SPDY only from v3 on, but every WebSocket channel protocol of the
+   * kubelet (and the API server's v5) defines all five channels, so always true here.
+   */
   readonly resize: boolean;
   /** Channel 3 ends with a JSON Status, also on success (v4+); before that only errors, as text. */
   readonly jsonStatus: boolean;
@@ -53,7 +56,7 @@ export function protocolInfo(name: string): ProtocolInfo | undefined {
     name,
     version,
     base64,
-    resize: version >= 3,
+    resize: true,
     jsonStatus: version >= 4,
     // v5 defines CLOSE for binary frames only; there is no v5 base64 protocol.
     closeStream: version >= 5 && !base64,

@@ -1,0 +1,403 @@
+// ExecSession on the wire, against a scripted WebSocket server on loopback: the exact request,
+// the frames we send, and how each way of ending is classified.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ExecSession, type ExecOptions, type KubeConfigLike } from '../../src/kube/exec/session.ts';
+
+const T = { timeout: 15_000 };
+
+interface Peer {
+  ws: WebSocket;
+  req: IncomingMessage;
+  /** Every message received, as [isBinary, bytes]. */
+  frames: Array<{ binary: boolean; data: Buffer }>;
+  pings: number;
+}
+
+type Handler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+let server: Server;
+let wss: WebSocketServer;
+let url: string;
+let handler: Handler;
+let chosenProtocol = 'v5.channel.k8s.io';
+let onPeer: (peer: Peer) => void = () => {};
+const sockets = new Set<Duplex>();
+
+before(async () => {
+  wss = new WebSocketServer({ noServer: true, handleProtocols: () => chosenProtocol, perMessageDeflate: false });
+  server = createServer((_req, res) => res.writeHead(404).end());
+  server.on('upgrade', (req, socket, head) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    handler(req, socket, head);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+});
+
+after(async () => {
+  for (const s of sockets) s.destroy();
+  wss.close();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+/** Accepts the upgrade and hands the server side of the socket to the test. */
+function accept(protocol = 'v5.channel.k8s.io'): Promise<Peer> {
+  chosenProtocol = protocol;
+  return new Promise((resolve) => {
+    handler = (req, socket, head) => {
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const peer: Peer = { ws, req, frames: [], pings: 0 };
+        ws.on('message', (data: Buffer, binary) => peer.frames.push({ binary, data }));
+        ws.on('ping', () => peer.pings++);
+        ws.on('error', () => undefined);
+        onPeer(peer);
+        resolve(peer);
+      });
+    };
+  });
+}
+
+function refuse(status: number, statusText: string, body: string, contentType = 'application/json'): void {
+  handler = (_req, socket) => {
+    socket.end(`HTTP/1.1 ${status} ${statusText}\r\nContent-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  };
+}
+
+let configs = 0;
+function fakeConfig(token: () => string = () => 'secret-token'): KubeConfigLike {
+  const context = `fake-${configs++}`;
+  return {
+    getCurrentContext: () => context,
+    getCurrentCluster: () => ({ name: 'fake', server: url + '/' }),
+    async applyToHTTPSOptions(opts) {
+      opts.headers = { ...opts.headers, Authorization: `Bearer ${token()}` };
+    },
+  };
+}
+
+function start(options: Partial<ExecOptions> = {}, kc: KubeConfigLike = fakeConfig()): ExecSession {
+  return ExecSession.start(kc, { namespace: 'ns-1', pod: 'web-0', command: ['true'], ...options });
+}
+
+function until(condition: () => boolean, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      if (condition()) resolve();
+      else if (Date.now() > deadline) reject(new Error('condition not met in time'));
+      else setTimeout(check, 5);
+    };
+    check();
+  });
+}
+
+const SUCCESS = Buffer.from('\x03{"metadata":{},"status":"Success"}', 'latin1');
+
+test('the request: path, repeated command, flags, offered protocols, credentials, no compression', T, async () => {
+  const peer = accept();
+  const session = start({ container: 'app', command: ['sh', '-c', 'echo "a b" && exit 3'], stdin: true, tty: true });
+  const { req, ws } = await peer;
+  assert.equal(
+    req.url,
+    '/api/v1/namespaces/ns-1/pods/web-0/exec?command=sh&command=-c&command=echo%20%22a%20b%22%20%26%26%20exit%203&container=app&stdin=true&stdout=true&tty=true',
+  );
+  assert.equal(req.headers['sec-websocket-protocol'], 'v5.channel.k8s.io,v4.channel.k8s.io,channel.k8s.io');
+  assert.equal(req.headers['authorization'], 'Bearer secret-token');
+  assert.equal(req.headers['user-agent'], 'kube-exec');
+  assert.equal(req.headers['sec-websocket-extensions'], undefined);
+  assert.equal(await session.protocol, 'v5.channel.k8s.io');
+  ws.send(SUCCESS);
+  ws.close(1000);
+  session.stdout.resume();
+  assert.deepEqual(await session.result, { kind: 'exit', code: 0 });
+});
+
+test('non-TTY defaults: stdout and stderr, no stdin; attach has no command', T, async () => {
+  let peer = accept();
+  const exec = start({ command: ['ls'] });
+  (await peer).ws.close(1000);
+  exec.stdout.resume();
+  exec.stderr.resume();
+  await exec.result;
+  assert.equal((await peer).req.url, '/api/v1/namespaces/ns-1/pods/web-0/exec?command=ls&stdout=true&stderr=true');
+
+  peer = accept();
+  const attach = start({ subresource: 'attach', container: 'debugger', stdin: true, tty: true });
+  (await peer).ws.close(1000);
+  attach.stdout.resume();
+  await attach.result;
+  assert.equal((await peer).req.url, '/api/v1/namespaces/ns-1/pods/web-0/attach?container=debugger&stdin=true&stdout=true&tty=true');
+});
+
+test('TTY: the initial size is the first frame after open; resizes follow, unchanged sizes are not resent', T, async () => {
+  const peer = accept();
+  const session = start({ stdin: true, tty: true, size: { columns: 91, rows: 33 } });
+  const { ws, frames } = await peer;
+  await until(() => frames.length >= 1);
+  assert.deepEqual(frames[0], { binary: true, data: Buffer.from('\x04{"Width":91,"Height":33}', 'latin1') });
+  session.resize({ columns: 91, rows: 33 });
+  session.resize({ columns: 120.7, rows: 40 });
+  session.resize({ columns: 0, rows: 10 });
+  await until(() => frames.length >= 2);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(
+    frames.map((f) => f.data.toString('latin1')),
+    ['\x04{"Width":91,"Height":33}', '\x04{"Width":120,"Height":40}'],
+  );
+  ws.send(SUCCESS);
+  ws.close();
+  session.stdout.resume();
+  await session.result;
+});
+
+test('stdin: large writes are cut into 64 KiB frames; end() is CLOSE [255, 0] on v5', T, async () => {
+  const peer = accept();
+  const session = start({ command: ['cat'], stdin: true });
+  const { ws, frames } = await peer;
+  const data = Buffer.alloc(150 * 1024, 7);
+  session.stdin.write(data);
+  session.stdin.end();
+  await until(() => frames.length >= 4);
+  assert.deepEqual(
+    frames.map((f) => [f.data[0], f.data.length - 1]),
+    [
+      [0, 65536],
+      [0, 65536],
+      [0, 150 * 1024 - 131072],
+      [255, 1],
+    ],
+  );
+  assert.equal(frames[3].data[1], 0);
+  ws.send(SUCCESS);
+  ws.close();
+  session.stdout.resume();
+  session.stderr.resume();
+  assert.deepEqual(await session.result, { kind: 'exit', code: 0 });
+});
+
+test('stdin end() before v5: ^D on a TTY, nothing at all without one', T, async () => {
+  let peer = accept('v4.channel.k8s.io');
+  const tty = start({ command: ['cat'], stdin: true, tty: true, protocols: ['v4.channel.k8s.io'] });
+  let p = await peer;
+  tty.stdin.end('x');
+  await until(() => p.frames.length >= 2);
+  assert.deepEqual(p.frames.map((f) => f.data), [Buffer.from([0, 0x78]), Buffer.from([0, 0x04])]);
+  p.ws.send(SUCCESS);
+  p.ws.close();
+  tty.stdout.resume();
+  await tty.result;
+
+  peer = accept('v4.channel.k8s.io');
+  const plain = start({ command: ['cat'], stdin: true });
+  p = await peer;
+  plain.stdin.end('x');
+  await until(() => p.frames.length >= 1);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(p.frames.map((f) => f.data), [Buffer.from([0, 0x78])]);
+  p.ws.send(SUCCESS);
+  p.ws.close();
+  plain.stdout.resume();
+  plain.stderr.resume();
+  await plain.result;
+});
+
+test('base64 protocols: text frames both ways', T, async () => {
+  const peer = accept('base64.channel.k8s.io');
+  const session = start({ command: ['cat'], stdin: true, tty: true, size: { columns: 10, rows: 5 }, protocols: ['base64.channel.k8s.io'] });
+  const { ws, frames } = await peer;
+  const out: Buffer[] = [];
+  session.stdout.on('data', (c: Buffer) => out.push(c));
+  session.stdin.write(Buffer.from([0xff, 0x00, 0x41]));
+  await until(() => frames.length >= 2);
+  assert.deepEqual(
+    frames.map((f) => [f.binary, f.data.toString('latin1')]),
+    [
+      [false, '4' + Buffer.from('{"Width":10,"Height":5}').toString('base64')],
+      [false, '0' + Buffer.from([0xff, 0x00, 0x41]).toString('base64')],
+    ],
+  );
+  ws.send('1'); // the "ready" frame: empty
+  ws.send('1' + Buffer.from('héllo').toString('base64'));
+  ws.close(1000); // before v4 a clean close without an error is success
+  assert.deepEqual(await session.result, { kind: 'exit', code: 0 });
+  assert.equal(Buffer.concat(out).toString('utf8'), 'héllo');
+});
+
+test('keepalive: pings at the interval; answered pings keep an idle session alive', T, async () => {
+  const peer = accept();
+  const session = start({ command: ['sleep', '1'], keepaliveIntervalMs: 40, keepaliveTimeoutMs: 100 });
+  const p = await peer;
+  await new Promise((r) => setTimeout(r, 420));
+  assert.ok(p.pings >= 6 && p.pings <= 12, `${p.pings} pings in 420 ms at a 40 ms interval`);
+  p.ws.send(SUCCESS);
+  p.ws.close();
+  session.stdout.resume();
+  session.stderr.resume();
+  assert.deepEqual(await session.result, { kind: 'exit', code: 0 });
+});
+
+test('keepalive 0 sends no pings', T, async () => {
+  const peer = accept();
+  const session = start({ command: ['sleep', '1'], keepaliveIntervalMs: 0 });
+  const p = await peer;
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(p.pings, 0);
+  p.ws.close(1000);
+  session.stdout.resume();
+  session.stderr.resume();
+  assert.equal((await session.result).kind, 'connectionLost');
+});
+
+test('endings: status split over two frames; v4 clean close without status is connectionLost', T, async () => {
+  let peer = accept('v4.channel.k8s.io');
+  const split = start();
+  let p = await peer;
+  const status = '{"status":"Failure","reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"42"}]}}';
+  p.ws.send(Buffer.from('\x03' + status.slice(0, 20), 'latin1'));
+  p.ws.send(Buffer.from('\x03' + status.slice(20), 'latin1'));
+  p.ws.terminate(); // even a rough close after the status is an exit
+  split.stdout.resume();
+  split.stderr.resume();
+  assert.deepEqual(await split.result, { kind: 'exit', code: 42 });
+
+  peer = accept('v4.channel.k8s.io');
+  const silent = start();
+  p = await peer;
+  p.ws.close(1000);
+  silent.stdout.resume();
+  silent.stderr.resume();
+  const result = await silent.result;
+  assert.equal(result.kind, 'connectionLost');
+});
+
+test('a server that keeps the socket open after the status is closed by us', T, async () => {
+  const peer = accept();
+  const session = start();
+  const p = await peer;
+  const closed = new Promise<number>((resolve) => p.ws.on('close', (code) => resolve(code)));
+  p.ws.send(Buffer.from('\x01late output', 'latin1'));
+  p.ws.send(SUCCESS);
+  const chunks: Buffer[] = [];
+  session.stdout.on('data', (c: Buffer) => chunks.push(c));
+  session.stderr.resume();
+  assert.deepEqual(await session.result, { kind: 'exit', code: 0 });
+  assert.equal(await closed, 1000);
+  assert.equal(Buffer.concat(chunks).toString(), 'late output');
+});
+
+test('refused upgrades: a Status body gives its message; anything else gives status line and text', T, async () => {
+  refuse(403, 'Forbidden', JSON.stringify({ kind: 'Status', status: 'Failure', message: 'pods "web-0" is forbidden: no', reason: 'Forbidden', code: 403 }));
+  let session = start();
+  assert.deepEqual(await session.result, { kind: 'error', message: 'pods "web-0" is forbidden: no', httpStatus: 403, reason: 'Forbidden' });
+
+  refuse(502, 'Bad Gateway', '<html><body>upstream unavailable</body></html>', 'text/html');
+  session = start();
+  assert.deepEqual(await session.result, {
+    kind: 'error',
+    message: '502 Bad Gateway: <html><body>upstream unavailable</body></html>',
+    httpStatus: 502,
+  });
+});
+
+test('a 401 with cached credentials sets up the client again, once', T, async () => {
+  let issued = 0;
+  const kc = fakeConfig(() => `token-${++issued}`);
+  const seen: string[] = [];
+  const authorizing = (accepted: string) => {
+    handler = (req, socket, head) => {
+      seen.push(String(req.headers['authorization']));
+      if (req.headers['authorization'] === `Bearer ${accepted}`) {
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          ws.send(SUCCESS);
+          ws.close();
+        });
+      } else {
+        socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      }
+    };
+  };
+  authorizing('token-1');
+  let session = start({}, kc);
+  session.stdout.resume();
+  session.stderr.resume();
+  assert.deepEqual(await session.result, { kind: 'exit', code: 0 });
+  // token-1 "expires": the cached setup is refused, set up again, and the retry succeeds.
+  authorizing('token-2');
+  session = start({}, kc);
+  session.stdout.resume();
+  session.stderr.resume();
+  assert.deepEqual(await session.result, { kind: 'exit', code: 0 });
+  assert.deepEqual(seen, ['Bearer token-1', 'Bearer token-1', 'Bearer token-2']);
+  // A fresh setup that is refused is not retried.
+  authorizing('never');
+  const fresh = fakeConfig(() => 'bad');
+  session = start({}, fresh);
+  assert.deepEqual(await session.result, { kind: 'error', message: '401 Unauthorized', httpStatus: 401 });
+});
+
+test('backpressure out: a reader that stops reading pauses the socket', T, async () => {
+  const peer = accept();
+  const session = start({ command: ['yes'] });
+  const { ws } = await peer;
+  const chunk = Buffer.alloc(64 * 1024 + 1, 0x79);
+  chunk[0] = 1;
+  for (let i = 0; i < 512; i++) ws.send(chunk); // 32 MiB
+  await new Promise((r) => setTimeout(r, 300));
+  // Nobody reads stdout: the client holds about one high-water mark, the rest waits on the server.
+  assert.ok(session.stdout.readableLength <= 2 * 1024 * 1024, `client buffered ${session.stdout.readableLength}`);
+  assert.ok(ws.bufferedAmount > 16 * 1024 * 1024, `server still holds ${ws.bufferedAmount}`);
+  let received = 0;
+  session.stdout.on('data', (c: Buffer) => (received += c.length));
+  session.stderr.resume();
+  await until(() => received === 512 * 64 * 1024, 10_000);
+  ws.send(SUCCESS);
+  ws.close();
+  assert.deepEqual(await session.result, { kind: 'exit', code: 0 });
+});
+
+test('backpressure in: stdin write callbacks wait while the socket is backed up', T, async () => {
+  const peer = accept();
+  const session = start({ command: ['cat'], stdin: true });
+  const { ws } = await peer;
+  // The server stops reading: the kernel buffers fill, then ws's, then our callbacks wait.
+  (ws as unknown as { _socket: Duplex })._socket.pause();
+  const total = 64 * 1024 * 1024;
+  let acknowledged = 0;
+  const block = Buffer.alloc(1024 * 1024, 0x61);
+  const writer = (async () => {
+    for (let sent = 0; sent < total; sent += block.length) {
+      const ok = session.stdin.write(block, () => (acknowledged += block.length));
+      if (!ok) await new Promise((r) => session.stdin.once('drain', r));
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 400));
+  assert.ok(acknowledged < 24 * 1024 * 1024, `only what the kernel and a high-water mark hold is acknowledged (${acknowledged})`);
+  let receivedBytes = 0;
+  ws.on('message', (data: Buffer) => (receivedBytes += data.length - 1));
+  (ws as unknown as { _socket: Duplex })._socket.resume();
+  await writer;
+  await until(() => acknowledged === total && receivedBytes === total, 10_000);
+  ws.send(SUCCESS);
+  ws.close();
+  session.stdout.resume();
+  session.stderr.resume();
+  assert.deepEqual(await session.result, { kind: 'exit', code: 0 });
+});
+
+test('writes after the end are dropped, not errors', T, async () => {
+  const peer = accept();
+  const session = start({ command: ['cat'], stdin: true });
+  const p = await peer;
+  p.ws.send(SUCCESS);
+  p.ws.close();
+  session.stdout.resume();
+  session.stderr.resume();
+  await session.result;
+  await new Promise<void>((resolve, reject) => session.stdin.write('late', (err) => (err ? reject(err) : resolve())));
+});
