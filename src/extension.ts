@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { ClusterSet } from './kube/clusterSet.ts';
 import { registerCommands } from './editor/commands.ts';
+import { registerContainerFiles } from './editor/containerFileSystem.ts';
 import { KubeconfigSource } from './editor/kubeconfigSource.ts';
 import { affectsSettings, readSettings } from './editor/settings.ts';
 import { shellTerminalOptions } from './editor/shellLauncher.ts';
@@ -29,6 +30,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     registerCommands({ tree, view, picker, reload: () => source.scheduleReload() }),
     registerSavedCommands({ clusters }),
+    registerContainerFiles({ clusters, picker }),
     vscode.window.registerTerminalProfileProvider('kubeExec.shell', {
       async provideTerminalProfile() {
         const target = await picker.pickContainer();
