@@ -16,7 +16,7 @@ import {
   badRequest, expired, failure, forbidden, internalError, methodNotSupported, notFound, pathNotFound, unauthorized,
   type Status,
 } from './status.ts';
-import type { Collection, KubeObject, StoreEvent } from './store.ts';
+import { itemBytes, objectBytes, type Collection, type KubeObject, type StoreEvent } from './store.ts';
 import {
   namespaceCells, NAMESPACE_COLUMNS, nodeCells, NODE_COLUMNS, podCells, POD_COLUMNS, tableRow,
   type ColumnDefinition, type IncludeObject,
@@ -118,7 +118,7 @@ const JSON_TYPE = 'application/json';
 const TABLE_TYPE = 'application/json;as=Table;v=v1;g=meta.k8s.io';
 
 function sendJson(res: ServerResponse, code: number, body: unknown, contentType = JSON_TYPE): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const text = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
   if (res.headersSent) {
     res.end();
     return;
@@ -287,15 +287,10 @@ function lowerBound(keys: string[], key: string): number {
 
 interface ListResult {
   rv: number;
-  items: Array<{ obj: KubeObject; json: () => string }>;
+  /** `item()`: the object as a list item (no kind/apiVersion). */
+  items: Array<{ obj: KubeObject; item: () => Buffer }>;
   continueToken?: string;
   remaining?: number;
-}
-
-/** The JSON of a list item: the stored object without kind/apiVersion, as list items are sent. */
-function itemJson(json: string): string {
-  const m = /^\{"kind":"[^"]*","apiVersion":"[^"]*",/.exec(json);
-  return m ? '{' + json.slice(m[0].length) : json;
 }
 
 function listObjects(coll: Collection<KubeObject>, filter: Filter, limit: number, token: ContinueToken | undefined): ListResult {
@@ -342,7 +337,7 @@ function listObjects(coll: Collection<KubeObject>, filter: Filter, limit: number
       return result;
     }
     lastKey = key;
-    items.push({ obj, json: historical ? () => JSON.stringify(obj) : () => coll.json(key)! });
+    items.push({ obj, item: historical ? () => itemBytes(obj) : () => coll.item(key)! });
   }
   return { rv, items };
 }
@@ -464,7 +459,7 @@ export function createApi(state: ApiState): Api {
         columnDefinitions: def.columns, rows: [tableRow(obj, def.cells(obj, now), includeObject(query))],
       }, TABLE_TYPE);
     }
-    sendJson(res, 200, coll.json(key)!);
+    sendJson(res, 200, coll.bytes(key)!);
   }
 
   function serveList(def: ResourceDef, route: ResourceRoute, res: ServerResponse, media: MediaPrefs, query: URLSearchParams): void {
@@ -497,8 +492,14 @@ export function createApi(state: ApiState): Api {
         rows: result.items.map(({ obj }) => tableRow(obj, def.cells(obj, now), include)),
       }, TABLE_TYPE);
     }
-    const body = `{"kind":"${def.kind}List","apiVersion":"v1","metadata":${JSON.stringify(meta)},"items":[${result.items.map((i) => itemJson(i.json())).join(',')}]}`;
-    sendJson(res, 200, body);
+    const parts: Buffer[] = [Buffer.from(`{"kind":"${def.kind}List","apiVersion":"v1","metadata":${JSON.stringify(meta)},"items":[`)];
+    const comma = Buffer.from(',');
+    result.items.forEach((i, n) => {
+      if (n > 0) parts.push(comma);
+      parts.push(i.item());
+    });
+    parts.push(Buffer.from(']}'));
+    sendJson(res, 200, Buffer.concat(parts));
   }
 
   function serveWatch(def: ResourceDef, route: ResourceRoute, req: IncomingMessage, res: ServerResponse, media: MediaPrefs, query: URLSearchParams): void {
@@ -525,15 +526,17 @@ export function createApi(state: ApiState): Api {
     });
     res.flushHeaders();
 
-    const objectJson = (obj: KubeObject, json?: string): string => {
-      if (!media.table) return json ?? JSON.stringify(obj);
+    const objectJson = (obj: KubeObject, bytes?: Buffer): string | Buffer => {
+      if (!media.table) return bytes ?? JSON.stringify(obj);
       return JSON.stringify({
         kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: obj.metadata.resourceVersion },
         columnDefinitions: def.columns, rows: [tableRow(obj, def.cells(obj, Date.now()), include)],
       });
     };
-    const write = (type: string, objJson: string) => {
-      if (!res.writableEnded) res.write(`{"type":"${type}","object":${objJson}}\n`);
+    const write = (type: string, objJson: string | Buffer) => {
+      if (res.writableEnded) return;
+      if (typeof objJson === 'string') res.write(`{"type":"${type}","object":${objJson}}\n`);
+      else res.write(Buffer.concat([Buffer.from(`{"type":"${type}","object":`), objJson, Buffer.from('}\n')]));
     };
     const bookmark = (rv: number, initialEnd = false) => {
       const metadata: Record<string, unknown> = { resourceVersion: String(rv), creationTimestamp: null };
@@ -569,7 +572,7 @@ export function createApi(state: ApiState): Api {
     if (initial) {
       const rv = coll.revision.current;
       const snapshot = listObjects(coll, filter, 0, undefined);
-      for (const item of snapshot.items) write('ADDED', objectJson(item.obj, media.table ? undefined : item.json()));
+      for (const item of snapshot.items) write('ADDED', objectJson(item.obj, media.table ? undefined : objectBytes(item.obj, item.item())));
       if (sendInitial === 'true') bookmark(rv, true);
       startRv = rv;
     } else if (startRv < coll.revision.current) {

@@ -41,7 +41,21 @@ export interface Watcher<T extends KubeObject> {
 
 interface Entry<T> {
   obj: T;
-  json: string | undefined;
+  /** The object as a list item (no kind/apiVersion), UTF-8, built on first use. */
+  item: Buffer | undefined;
+}
+
+/** Serialises an object the way list items are sent: without kind and apiVersion. */
+export function itemBytes(obj: KubeObject): Buffer {
+  const { kind: _kind, apiVersion: _apiVersion, ...rest } = obj;
+  return Buffer.from(JSON.stringify(rest));
+}
+
+/** A full object (with kind/apiVersion) from its list-item bytes, without re-serialising. */
+export function objectBytes(obj: KubeObject, item: Buffer): Buffer {
+  if (!obj.kind) return item;
+  const head = Buffer.from(`{"kind":${JSON.stringify(obj.kind)},"apiVersion":${JSON.stringify(obj.apiVersion ?? 'v1')}${item.length > 2 ? ',' : ''}`);
+  return Buffer.concat([head, item.subarray(1)]);
 }
 
 /** Shared revision counter and compaction point for every collection, like a single etcd. */
@@ -99,12 +113,19 @@ export class Collection<T extends KubeObject> {
     return this.items.has(key);
   }
 
-  /** JSON text of a stored object, cached until it changes. */
-  json(key: string): string | undefined {
+  /** A stored object serialised as a list item, cached until it changes. */
+  item(key: string): Buffer | undefined {
     const entry = this.items.get(key);
     if (!entry) return undefined;
-    entry.json ??= JSON.stringify(entry.obj);
-    return entry.json;
+    entry.item ??= itemBytes(entry.obj);
+    return entry.item;
+  }
+
+  /** A stored object serialised in full. */
+  bytes(key: string): Buffer | undefined {
+    const entry = this.items.get(key);
+    if (!entry) return undefined;
+    return objectBytes(entry.obj, this.item(key)!);
   }
 
   keys(): string[] {
@@ -115,7 +136,7 @@ export class Collection<T extends KubeObject> {
   /** Inserts without an event; for building the initial state before anyone can watch. */
   seed(key: string, obj: T): void {
     obj.metadata.resourceVersion = String(this.revision.next());
-    this.items.set(key, { obj, json: undefined });
+    this.items.set(key, { obj, item: undefined });
     this.sortedKeys = undefined;
     this.historyStart = this.revision.current;
   }
@@ -147,7 +168,7 @@ export class Collection<T extends KubeObject> {
     const rv = this.revision.next();
     obj.metadata.resourceVersion = String(rv);
     if (type === 'DELETED') this.items.delete(key);
-    else this.items.set(key, { obj, json: undefined });
+    else this.items.set(key, { obj, item: undefined });
     const event: StoreEvent<T> = { rv, type, key, obj, prev };
     this.history.push(event);
     if (this.history.length > HISTORY_LIMIT) {
