@@ -39,8 +39,30 @@ async function issue(dir: string, name: string, subject: string, extensions: str
   ], dir);
 }
 
-/** Creates the CA and both leaf certificates in `dir` (which must exist). */
+let shared: Promise<Pki> | undefined;
+
+/**
+ * The PKI for a new kubesim: generated once per process (openssl runs cost seconds on a busy
+ * machine) and written into `dir` for each instance. Instances differ by their tokens.
+ */
 export async function createPki(dir: string): Promise<Pki> {
+  shared ??= generatePki(dir).catch((err: unknown) => {
+    shared = undefined;
+    throw err;
+  });
+  const pki = await shared;
+  await Promise.all([
+    writeFile(join(dir, 'ca.crt'), pki.caCert),
+    writeFile(join(dir, 'server.crt'), pki.serverCert),
+    writeFile(join(dir, 'server.key'), pki.serverKey, { mode: 0o600 }),
+    writeFile(join(dir, 'client.crt'), pki.clientCert),
+    writeFile(join(dir, 'client.key'), pki.clientKey, { mode: 0o600 }),
+  ]);
+  return pki;
+}
+
+/** Creates the CA and both leaf certificates in `dir` (which must exist). */
+async function generatePki(dir: string): Promise<Pki> {
   await newKey(dir, 'ca.key');
   await openssl([
     'req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=kubesim-ca', '-days', '2', '-sha256',

@@ -2,7 +2,7 @@
 // kubeconfig, pods that run real processes under real PTYs on exec, and faults to inject.
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:https';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,22 +189,22 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
   };
 
   const api = createApi(state);
-  const server: Server = createServer({
+  // HTTP/2 with HTTP/1.1 fallback, negotiated by ALPN like the real API server: Go clients
+  // multiplex over h2, while WebSocket upgrades (exec) arrive over HTTP/1.1.
+  const server: Http2SecureServer = createSecureServer({
     key: pki.serverKey,
     cert: pki.serverCert,
     ca: [pki.caCert],
     requestCert: true,
     rejectUnauthorized: false,
-  }, api.onRequest);
+    allowHTTP1: true,
+  }, api.onRequest as unknown as (req: unknown, res: unknown) => void);
   server.on('upgrade', api.onUpgrade);
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
   server.on('tlsClientError', () => undefined);
-  // Watches are long-lived; the API server's own request timeout does not apply to them.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -257,7 +257,6 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         api.close();
         for (const s of sockets) s.destroy();
-        server.closeAllConnections();
         await exec.stopAll();
         await closed;
         if (ownDir) await rm(dir, { recursive: true, force: true });

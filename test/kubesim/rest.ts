@@ -522,7 +522,6 @@ export function createApi(state: ApiState): Api {
     res.writeHead(200, {
       'Content-Type': media.table ? TABLE_TYPE : JSON_TYPE,
       'Cache-Control': 'no-cache, private',
-      'Transfer-Encoding': 'chunked',
     });
     res.flushHeaders();
 
