@@ -52,9 +52,11 @@ export class SavedCommandsView implements vscode.TreeDataProvider<Item>, vscode.
 
   getTreeItem(element: Item): vscode.TreeItem {
     if (element instanceof RestrictedItem) {
-      const item = new vscode.TreeItem(`Restricted Mode: ${element.count} workspace command${element.count === 1 ? ' is' : 's are'} disabled`);
+      const label = `Restricted Mode: ${element.count} workspace command${element.count === 1 ? ' is' : 's are'} disabled`;
+      const item = new vscode.TreeItem(label);
       item.iconPath = new vscode.ThemeIcon('shield');
       item.tooltip = 'Commands from .vscode/kube-exec.json and workspace settings run only when you trust this workspace. Click to manage Workspace Trust.';
+      item.accessibilityInformation = { label: `${label}. ${item.tooltip}` };
       item.contextValue = 'restricted';
       item.command = { command: 'workbench.trust.manage', title: 'Manage Workspace Trust' };
       return item;

@@ -15,10 +15,21 @@ export type VariableName = (typeof VARIABLE_NAMES)[number];
 
 export type Quoting = 'none' | 'single' | 'double' | 'comment';
 
+/**
+ * Where a variable stands. `opensQuote`/`closesQuote`: right after the opening quote of its
+ * '...' or "..." (right before the closing one), so the quote pair around the value can be left
+ * out instead of leaving an empty "" behind: "${pod}" runs as 'web-0', not as ""'web-0'"".
+ */
+interface Placement {
+  quoting: Quoting;
+  opensQuote?: boolean;
+  closesQuote?: boolean;
+}
+
 export type Segment =
   | { kind: 'text'; text: string }
-  | { kind: 'var'; name: VariableName; quoting: Quoting }
-  | { kind: 'input'; prompt: string; quoting: Quoting };
+  | ({ kind: 'var'; name: VariableName } & Placement)
+  | ({ kind: 'input'; prompt: string } & Placement);
 
 export type CompiledCommand =
   | { kind: 'shell'; source: string; segments: Segment[] }
@@ -74,22 +85,31 @@ export function renderCommand(compiled: CompiledCommand, values: VariableValues)
 /** The script with every value quoted for where it stands. */
 export function renderShell(segments: readonly Segment[], values: VariableValues): string {
   let out = '';
+  let dropQuote = false;
   for (const s of segments) {
     if (s.kind === 'text') {
-      out += s.text;
+      // The closing quote of a string that ended with a variable, already closed before the value.
+      out += dropQuote ? s.text.slice(1) : s.text;
+      dropQuote = false;
       continue;
     }
+    dropQuote = false;
     const value = valueOf(s, values);
     switch (s.quoting) {
       case 'none':
         out += shellQuote(value);
         break;
       case 'double':
-        out += `"${shellQuote(value)}"`;
+      case 'single': {
+        const q = s.quoting === 'double' ? '"' : "'";
+        // The opening quote is the last character written: the scan saw it right before the variable.
+        if (s.opensQuote) out = out.slice(0, -1);
+        else out += q;
+        out += shellQuote(value);
+        if (s.closesQuote) dropQuote = true;
+        else out += q;
         break;
-      case 'single':
-        out += `'${shellQuote(value)}'`;
-        break;
+      }
       case 'comment':
         // A line break would end the comment and run the rest; the value is only read by people here.
         out += value.replace(/[\r\n]+/g, ' ');
@@ -160,8 +180,8 @@ type Frame =
   | { kind: 'paren'; depth: number; sawCase: boolean }
   | { kind: 'brace'; depth: number }
   | { kind: 'arith'; depth: number }
-  | { kind: 'single' }
-  | { kind: 'double' }
+  | { kind: 'single'; start: number }
+  | { kind: 'double'; start: number }
   | { kind: 'comment' }
   | { kind: 'backquote' }
   | { kind: 'ansiC' };
@@ -209,8 +229,12 @@ function scanShell(script: string): Segment[] {
         throw new TemplateError(`${name} cannot be used ${why}: Kube Exec could not quote its value safely there. Move it out, or use an argv array.`);
       }
       flush();
-      const quoting: Quoting = frame.kind === 'single' ? 'single' : frame.kind === 'double' ? 'double' : frame.kind === 'comment' ? 'comment' : 'none';
-      segments.push({ ...p.segment, quoting });
+      if (frame.kind === 'single' || frame.kind === 'double') {
+        const quote = frame.kind === 'single' ? "'" : '"';
+        segments.push({ ...p.segment, quoting: frame.kind, opensQuote: frame.start === i - 1, closesQuote: script[i + p.length] === quote });
+      } else {
+        segments.push({ ...p.segment, quoting: frame.kind === 'comment' ? 'comment' : 'none' });
+      }
       i += p.length;
       continue;
     }
@@ -269,8 +293,8 @@ function scanShell(script: string): Segment[] {
         const prev = script[i - 2];
         const atWordStart = prev === undefined || WORD_START.test(prev);
         if (c === '\\' && next !== undefined) take();
-        else if (c === "'") stack.push({ kind: 'single' });
-        else if (c === '"') stack.push({ kind: 'double' });
+        else if (c === "'") stack.push({ kind: 'single', start: i - 1 });
+        else if (c === '"') stack.push({ kind: 'double', start: i - 1 });
         else if (c === '`') stack.push({ kind: 'backquote' });
         else if (c === '#' && atWordStart && frame.kind !== 'brace') stack.push({ kind: 'comment' });
         else if ((c === '$' || (c === '(' && atWordStart)) && next === '(' && (c === '(' || script[i + 1] === '(')) {
