@@ -89,8 +89,17 @@ function disposable(): FakeDisposable {
   return new FakeDisposable();
 }
 
+class RelativePattern {
+  readonly base: unknown;
+  readonly pattern: string;
+  constructor(base: unknown, pattern: string) {
+    this.base = base;
+    this.pattern = pattern;
+  }
+}
+
 /** Whatever the extension reaches for that is not modelled: callable, constructible, inert. */
-function inert(path: string, touched: Set<string>): unknown {
+function inert(path: string, touched: Set<string>): object {
   const target = function () {};
   return new Proxy(target, {
     get(_t, prop) {
@@ -100,8 +109,9 @@ function inert(path: string, touched: Set<string>): unknown {
       touched.add(`${path}.${prop}`);
       return inert(`${path}.${prop}`, touched);
     },
-    apply: () => disposable(),
-    construct: () => ({}),
+    // A call's result may be used as a disposable, an event, or an object with more members.
+    apply: () => inert(`${path}()`, touched),
+    construct: () => inert(`new ${path}`, touched),
   });
 }
 
@@ -139,6 +149,7 @@ export function createFakeVscode(): FakeVscode {
     ThemeColor,
     MarkdownString,
     TerminalProfile,
+    RelativePattern,
     Uri,
     TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
     ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
@@ -182,6 +193,14 @@ export function createFakeVscode(): FakeVscode {
       'workspace',
       {
         getConfiguration: () => configuration,
+        createFileSystemWatcher: () => ({
+          onDidCreate: new FakeEventEmitter().event,
+          onDidChange: new FakeEventEmitter().event,
+          onDidDelete: new FakeEventEmitter().event,
+          dispose: () => {},
+        }),
+        onDidChangeWorkspaceFolders: new FakeEventEmitter().event,
+        registerTextDocumentContentProvider: disposable,
         onDidChangeConfiguration: new FakeEventEmitter().event,
         onDidGrantWorkspaceTrust: new FakeEventEmitter().event,
         isTrusted: true,

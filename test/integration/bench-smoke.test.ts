@@ -1,0 +1,80 @@
+// `npm run bench` cannot rot: one tiny round of every scenario, ours and kubectl, against a real
+// kubesim, and the report files written. Numbers are only checked to exist, never for speed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { allScenarios, runBench } from '../../bench/run.ts';
+import { evaluateCheck } from '../../bench/harness.ts';
+import { percentile, summarize } from '../../bench/stats.ts';
+import { ratioChart } from '../../bench/svg.ts';
+
+test('percentiles interpolate between ranks and ignore failed (non-finite) samples', () => {
+  assert.equal(percentile([1, 2, 3, 4], 50), 2.5);
+  assert.equal(percentile([10, 0, 5], 100), 10);
+  assert.ok(Math.abs(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 99) - 99.01) < 1e-9);
+  assert.deepEqual(summarize([3, Number.NaN, 1, 2]), { median: 2, min: 1, max: 3, n: 3 });
+  assert.throws(() => summarize([]), /No samples/);
+});
+
+test('checks compare medians: ratio, difference, absolute; a side without data is a miss', () => {
+  const variants = [
+    { key: 'a', label: 'ours', side: 'ours' as const, samples: [{ ms: 10 }, { ms: 30 }, { ms: 20 }], errors: [] },
+    { key: 'b', label: 'kubectl', side: 'kubectl' as const, samples: [{ ms: 100 }], errors: [] },
+    { key: 'c', label: 'broken', side: 'kubectl' as const, samples: [], errors: ['boom'] },
+  ];
+  const ratio = evaluateCheck({ label: 'r', metric: 'ms', ours: 'a', theirs: 'b', kind: 'ratio', op: '<=', limit: 0.2 }, variants);
+  assert.equal(ratio.value, 0.2);
+  assert.equal(ratio.met, true);
+  const diff = evaluateCheck({ label: 'd', metric: 'ms', ours: 'a', theirs: 'b', kind: 'difference', op: '<=', limit: 1 }, variants);
+  assert.equal(diff.value, -80);
+  const abs = evaluateCheck({ label: 'x', metric: 'ms', ours: 'a', kind: 'absolute', op: '<', limit: 20 }, variants);
+  assert.equal(abs.met, false);
+  const missing = evaluateCheck({ label: 'm', metric: 'ms', ours: 'a', theirs: 'c', kind: 'ratio', op: '<=', limit: 1 }, variants);
+  assert.equal(missing.met, false);
+  assert.ok(Number.isNaN(missing.value));
+});
+
+test('the chart draws one bar per ratio, on the side of 1x it belongs to', () => {
+  const svg = ratioChart('t <&>', [
+    { label: 'fast', note: 'n', ratio: 0.1, target: 0.2, met: true },
+    { label: 'slow', note: 'n', ratio: 4, met: false },
+  ]);
+  assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.match(svg, /t &lt;&amp;&gt;/);
+  const bars = [...svg.matchAll(/<rect x="([\d.]+)" y="[\d.]+" width="([\d.]+)"[^>]*fill="(#[0-9a-f]+)"/g)].map((m) => ({ x: Number(m[1]), w: Number(m[2]), fill: m[3] }));
+  assert.equal(bars.length, 2);
+  // The fast bar ends where the slow one starts: both are anchored at 1x.
+  assert.ok(Math.abs(bars[0]!.x + bars[0]!.w - bars[1]!.x) < 0.2);
+  assert.equal(bars[0]!.fill, '#2da44e');
+  assert.equal(bars[1]!.fill, '#cf222e');
+});
+
+test('one tiny round of every scenario runs for ours and kubectl and writes the report', { timeout: 240_000 }, async () => {
+  const out = await mkdtemp(path.join(tmpdir(), 'bench-smoke-'));
+  try {
+    const lines: string[] = [];
+    const results = await runBench({ smoke: true, outDir: out, log: (l) => lines.push(l) });
+    assert.deepEqual(
+      results.scenarios.map((s) => s.id),
+      allScenarios().map((s) => s.id),
+    );
+    for (const s of results.scenarios) {
+      for (const v of s.variants) {
+        assert.deepEqual(v.errors, [], `${s.id} ${v.label} failed:\n${lines.join('\n')}`);
+        assert.equal(v.samples.length, 1, `${s.id} ${v.label}`);
+        const values = Object.values(v.samples[0]!);
+        assert.ok(values.length > 0 && values.every((n) => Number.isFinite(n) && n >= 0), `${s.id} ${v.label}: ${JSON.stringify(v.samples[0])}`);
+      }
+      for (const c of s.checks) assert.ok(Number.isFinite(c.value), `${s.id} check "${c.label}" has no value`);
+    }
+    const md = await readFile(path.join(out, 'report.md'), 'utf8');
+    for (const s of results.scenarios) assert.match(md, new RegExp(`### ${s.id}\\. `));
+    assert.match(md, /\| Scenario \| Measure \| Variant \| Median \| Min \| Max \| ours\/kubectl \|/);
+    assert.match(await readFile(path.join(out, 'report.svg'), 'utf8'), /<rect /);
+    assert.equal(JSON.parse(await readFile(path.join(out, 'results.json'), 'utf8')).sizes.keystrokes, 5);
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+});
