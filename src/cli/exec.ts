@@ -6,7 +6,6 @@
 // a completed pod), or to pick the default container of a multi-container pod and try again,
 // with kubectl's "Defaulted container" note. (A one-container pod with init containers gets no
 // such note from us; kubectl prints one.)
-import { spawnSync } from 'node:child_process';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ExecSession, type ExecResult, type TerminalSize } from '../kube/exec/session.ts';
 import { boolFlag, CONNECTION_FLAGS, parseArgs, stringFlag, UsageError, type FlagSpec } from './args.ts';
@@ -179,6 +178,8 @@ async function runSession(kubeConfig: CliKubeConfig, req: Request, io: Io): Prom
 function outputRaw(tty: NodeJS.ReadStream): void {
   if (process.platform === 'win32' || (tty as { fd?: number }).fd !== 0) return;
   try {
+    // Looked up here rather than imported: a one-shot exec should not pay for loading it.
+    const { spawnSync } = process.getBuiltinModule('node:child_process');
     spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'], timeout: 2000 });
   } catch {
     // Without stty the output is still right, just with an extra \r per line.

@@ -7,7 +7,6 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import { spawn } from 'node:child_process';
 import type { ClientOptions } from 'ws';
 import type { KubeConfigLike } from '../kube/exec/connect.ts';
 import { parseYaml, UnsupportedYamlError, type YamlValue } from './yaml.ts';
@@ -242,6 +241,7 @@ async function runExecPlugin(exec: Obj, user: Named, env: NodeJS.ProcessEnv): Pr
   childEnv['KUBERNETES_EXEC_INFO'] = JSON.stringify({ apiVersion, kind: 'ExecCredential', spec: { interactive: false } });
   // A command with a path separator is relative to the kubeconfig file, as in client-go.
   const file = command.includes('/') && !isAbsolute(command) ? join(user.dir, command) : command;
+  const { spawn } = await import('node:child_process');
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(file, args, { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
