@@ -141,7 +141,9 @@ export function reportHtml(summary: RunSummary, page: { nonce: string; cspSource
   .dim { color: var(--vscode-descriptionForeground); }
   .banner { padding: 6px 10px; border-left: 3px solid var(--vscode-editorWarning-foreground); background: var(--vscode-textBlockQuote-background); }
   code.command { display: block; white-space: pre-wrap; word-break: break-all; padding: 6px 8px; background: var(--vscode-textCodeBlock-background); font-family: var(--vscode-editor-font-family); }
-  table { border-collapse: collapse; width: 100%; margin-top: 12px; }
+  table { border-collapse: collapse; width: 100%; margin-top: 12px; table-layout: fixed; }
+  col.status { width: 2em; } col.where { width: 22%; } col.outcome { width: 24%; } col.duration { width: 6em; }
+  td { overflow-wrap: anywhere; }
   th, td { text-align: left; vertical-align: top; padding: 6px 8px; border-bottom: 1px solid var(--vscode-panel-border, rgba(128,128,128,.3)); }
   td.status { font-weight: bold; width: 1.5em; }
   tr.failed td.status, tr.failed td.outcome { color: var(--vscode-errorForeground); }
@@ -160,6 +162,7 @@ export function reportHtml(summary: RunSummary, page: { nonce: string; cspSource
 <code class="command">${escapeHtml(summary.commandText)}</code>
 ${banner}
 <table>
+  <colgroup><col class="status"><col class="where"><col class="outcome"><col class="duration"><col class="output"></colgroup>
   <thead><tr><th></th><th>Pod (container)</th><th>Result</th><th>Time</th><th>Output</th></tr></thead>
   <tbody>${body}
   </tbody>
