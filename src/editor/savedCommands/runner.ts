@@ -50,6 +50,7 @@ export class SavedCommandRunner implements vscode.Disposable {
   private readonly deps: RunnerDeps;
   /** Runs in progress, ended when the extension is. */
   private readonly running = new Set<AbortController>();
+  private disposed = false;
 
   constructor(deps: RunnerDeps) {
     this.deps = deps;
@@ -331,6 +332,7 @@ export class SavedCommandRunner implements vscode.Disposable {
           }).finally(() => cancel.dispose());
         },
       );
+      if (this.disposed) return;
       this.deps.reports.show({
         commandName: cmd.name,
         commandText: opts.commandText,
@@ -344,6 +346,7 @@ export class SavedCommandRunner implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const controller of this.running) controller.abort();
     this.running.clear();
   }
