@@ -132,6 +132,15 @@ async function runSession(kubeConfig: CliKubeConfig, req: Request, io: Io): Prom
   // pipe() is the backpressure: a slow reader of our stdout pauses the session's socket.
   session.stdout.pipe(io.stdout, { end: false });
   session.stderr.pipe(io.stderr, { end: false });
+  // A reader that went away (`| head -1`): kubectl dies of SIGPIPE, quietly. Node ignores
+  // SIGPIPE, so end the session and leave with the shell's code for it (128 + 13).
+  const onBrokenPipe = (err: NodeJS.ErrnoException): void => {
+    if (err.code !== 'EPIPE') return;
+    session.close();
+    process.exit(141);
+  };
+  io.stdout.on('error', onBrokenPipe);
+  io.stderr.on('error', onBrokenPipe);
 
   let opened = false;
   let restore = (): void => {};
@@ -162,6 +171,8 @@ async function runSession(kubeConfig: CliKubeConfig, req: Request, io: Io): Prom
     () => undefined,
   );
   const result = await session.result;
+  io.stdout.off('error', onBrokenPipe);
+  io.stderr.off('error', onBrokenPipe);
   if (req.stdin) {
     io.stdin.unpipe(session.stdin);
     io.stdin.pause();

@@ -110,6 +110,17 @@ describe('exec: output and exit codes', { concurrency: 1 }, () => {
     await compare(['-i', 'web-0', '--', 'wc', '-c'], Buffer.alloc(3 * 1024 * 1024, 0x61));
   });
 
+  test('a reader that goes away (| head -1): quiet exit with the SIGPIPE code', T, async () => {
+    const pipeline = (cmd: string) => `${cmd} exec web-0 -- seq 1 1000000 | head -1; echo "rc=\${PIPESTATUS[0]}"`;
+    const [ours, theirs] = await Promise.all([
+      run('/bin/bash', ['-c', pipeline(`"${process.execPath}" "${cli}"`)]),
+      run('/bin/bash', ['-c', pipeline(KUBECTL)]),
+    ]);
+    assert.equal(ours.stdout.toString(), '1\nrc=141\n');
+    assert.equal(ours.stdout.toString(), theirs.stdout.toString());
+    assert.equal(ours.stderr.toString(), theirs.stderr.toString());
+  });
+
   test('-t without a terminal', T, async () => {
     await compare(['-t', 'web-0', '--', 'sh', '-c', 'test -t 0 && echo tty || echo no-tty']);
     await compare(['-it', 'web-0', '--', 'sh', '-c', 'test -t 0 && echo tty || echo no-tty'], '');
