@@ -227,7 +227,7 @@ describe('connection loss and keepalive', { concurrency: 1 }, () => {
     const result = await session.result;
     assert.equal(result.kind, 'connectionLost');
     assert.match((result as { message: string }).message, /closed before the command reported its exit status/);
-    assert.ok(Date.now() - t0 < 2000);
+    assert.ok(Date.now() - t0 < 3000);
     await noExecProcessesLeft();
   });
 
@@ -243,7 +243,8 @@ describe('connection loss and keepalive', { concurrency: 1 }, () => {
         kind: 'connectionLost',
         message: `${sim.url} did not answer keepalive pings for 0.4 s; the connection is considered lost.`,
       });
-      assert.ok(elapsed >= 400 && elapsed < 1500, `detected after ${elapsed} ms`);
+      // 400 ms without a pong, noticed at the next ping; generous on top for a busy machine.
+      assert.ok(elapsed >= 400 && elapsed < 2500, `detected after ${elapsed} ms`);
     } finally {
       sim.faults.ignorePings = false;
     }
