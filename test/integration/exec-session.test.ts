@@ -258,17 +258,29 @@ describe('connection loss and keepalive', { concurrency: 1 }, () => {
 });
 
 describe('ending sessions', { concurrency: 1 }, () => {
-  test('close() on a shell: stdin EOF ends it within the grace, nothing is left running', T, async () => {
+  test('close() on a TTY shell hangs it up at once: the shell and its background jobs end', T, async () => {
     const session = start({ command: ['bash', '--norc', '-i'], stdin: true, tty: true });
     await waitFor(session.stdout, /\$ |# /);
+    session.stdin.write('sleep 300 & echo job-started\n');
+    await waitFor(session.stdout, /job-started/);
+    const t0 = Date.now();
     session.close();
     session.close();
     const result = await session.result;
-    assert.deepEqual(result, { kind: 'exit', code: 0 });
+    assert.equal((result as { reason?: string }).reason, 'Closed');
+    assert.ok(Date.now() - t0 < 1500, 'no grace period for a terminal');
     await noExecProcessesLeft();
   });
 
-  test('close() on a process that ignores stdin: hung up after the grace, nothing left', T, async () => {
+  test('close() on a pipe session: stdin EOF ends it within the grace, with its own exit status', T, async () => {
+    const session = start({ command: ['sh', '-c', 'echo up; cat >/dev/null; exit 4'], stdin: true, closeGraceMs: 5000 });
+    await waitFor(session.stdout, /up/);
+    session.close();
+    assert.deepEqual(await session.result, { kind: 'exit', code: 4 });
+    await noExecProcessesLeft();
+  });
+
+  test('close() on a TTY process that ignores stdin and SIGINT: hung up, nothing left', T, async () => {
     const session = start({ command: ['sh', '-c', 'trap "" INT; echo up; exec sleep 30'], stdin: true, tty: true, closeGraceMs: 200 });
     await waitFor(session.stdout, /up/);
     const t0 = Date.now();

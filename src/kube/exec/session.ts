@@ -197,9 +197,9 @@ export class ExecSession implements ExecSessionLike {
   }
 
   /**
-   * Ends the remote process: half-closes stdin (v5), gives the process a short grace to exit
-   * on its own (its exit status is then the result), then closes the socket, which hangs up a
-   * TTY session. Safe to call more than once.
+   * Ends the remote process: for a pipe session, half-closes stdin (v5) and gives the process a
+   * short grace to exit on its own (its exit status is then the result), then closes the socket;
+   * a TTY session is hung up straight away. Safe to call more than once.
    */
   close(): void {
     if (this.closeRequested || this.state === 'done') return;
@@ -213,7 +213,9 @@ export class ExecSession implements ExecSessionLike {
     const grace = this.options.closeGraceMs ?? 2000;
     // Once the status is in, the server is closing anyway (and a timer is running).
     if (this.statusChunks.length > 0) return;
-    if (this.stdinEnabled && info.closeStream && grace > 0) {
+    // A TTY is hung up at once, as closing an SSH window does: stdin EOF there is a ^D, after
+    // which the shell exits but leaves its background jobs running; a hangup reaches them too.
+    if (this.stdinEnabled && info.closeStream && grace > 0 && !this.options.tty) {
       this.sendStdinEof();
       clearTimeout(this.closeTimer);
       this.closeTimer = setTimeout(() => this.hangUp(), grace);
