@@ -1,15 +1,17 @@
 // kubesim checked directly at the protocol level: what kubectl cannot reach (faults, 410s,
 // base64 and v4 exec, stdin half-close, backpressure, process cleanup).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execPath, openExec, readCredentials, request, watch, type Credentials, type ExecSession, type Refused } from '../kubesim/client.ts';
 import { startKubesim, type Kubesim } from '../kubesim/index.ts';
 
+/** Running, not merely a zombie waiting for its parent (or init) to reap it. */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
   } catch {
     return false;
   }
@@ -162,16 +164,17 @@ describe('kubesim integration', { concurrency: true }, () => {
 
     describe('watch', { concurrency: 1 }, () => {
       test('rv 0 sends synthetic ADDED, then live ADDED/MODIFIED/DELETED', async () => {
+        const existing = (await get('/api/v1/namespaces/demo/pods')).json<{ items: unknown[] }>().items.length;
         const w = await watch(sim.url, creds.ca, '/api/v1/namespaces/demo/pods?watch=true&resourceVersion=0', { token: creds.adminToken });
         try {
-          await w.waitFor(2);
-          assert.deepEqual(w.events.map((e) => e.type), ['ADDED', 'ADDED']);
+          await w.waitFor(existing);
+          assert.deepEqual(w.events.map((e) => e.type), Array(existing).fill('ADDED'));
           sim.addPod({ metadata: { name: 'api-2', namespace: 'demo', labels: { app: 'api' } }, spec: { containers: [{ name: 'app', image: 'kubesim/bash' }] } });
           sim.updatePod('demo', 'api-2', (p) => (p.metadata.labels!['tier'] = 'gold'));
           sim.deletePod('demo', 'api-2');
-          await w.waitFor(5);
-          assert.deepEqual(w.events.slice(2).map((e) => e.type), ['ADDED', 'MODIFIED', 'DELETED']);
-          const rvs = w.events.slice(2).map((e) => Number((e.object['metadata'] as { resourceVersion: string }).resourceVersion));
+          await w.waitFor(existing + 3);
+          assert.deepEqual(w.events.slice(existing).map((e) => e.type), ['ADDED', 'MODIFIED', 'DELETED']);
+          const rvs = w.events.slice(existing).map((e) => Number((e.object['metadata'] as { resourceVersion: string }).resourceVersion));
           assert.ok(rvs[0]! < rvs[1]! && rvs[1]! < rvs[2]!, `increasing resourceVersions ${rvs}`);
         } finally {
           w.close();
@@ -325,13 +328,15 @@ describe('kubesim integration', { concurrency: true }, () => {
         assert.equal(JSON.parse(s.status()).details.causes[0].message, '4');
       });
 
-      test('tty: closing the connection hangs up the shell', async () => {
+      test('tty: closing the connection hangs up the shell and its foreground job', async () => {
         const s = session(await exec(execPath('default', 'web-0', ['sh'], { stdin: true, tty: true, stderr: false })));
-        await s.until(() => sim.execProcesses().length === 1);
+        s.stdin('echo "job pid $$"; sleep 100\n');
+        await s.until(() => /job pid \d+/.test(s.output()));
         const [pid] = sim.execProcesses();
+        assert.equal(s.output().match(/job pid (\d+)/)![1], String(pid));
         s.ws.terminate();
         await waitUntil(() => !alive(pid!), 'the shell to exit on SIGHUP');
-        await waitUntil(() => sim.execProcesses().length === 0, 'the session to be forgotten');
+        await waitUntil(() => sim.execProcesses().length === 0, 'sleep to be hung up too');
       });
 
       test('no tty: a dropped connection closes stdin but does not kill the process', async () => {
@@ -419,12 +424,6 @@ describe('kubesim integration', { concurrency: true }, () => {
         assert.equal(s.frames.filter((f) => f.channel === 1).reduce((n, f) => n + f.data.length, 0), total);
         assert.deepEqual(JSON.parse(s.status()), { metadata: {}, status: 'Success' });
       });
-
-      test('attach is refused clearly for now', async () => {
-        const r = refused(await exec('/api/v1/namespaces/default/pods/web-0/attach?stdin=true&stdout=true&tty=true'));
-        assert.equal(r.status, 400);
-        assert.match(JSON.parse(r.body).message, /attach is not implemented/);
-      });
     });
   });
 
@@ -494,14 +493,24 @@ describe('kubesim integration', { concurrency: true }, () => {
 
     test('stop() leaves no exec process behind', async () => {
       const other = await startKubesim();
-      const c = await readCredentials(other.kubeconfigPath);
-      const a = session(await openExec(other.url, c.ca, execPath('default', 'web-0', ['sleep', '60']), { token: c.adminToken }));
-      const b = session(await openExec(other.url, c.ca, execPath('default', 'web-0', ['sh'], { stdin: true, tty: true, stderr: false }), { token: c.adminToken }));
-      await waitUntil(() => other.execProcesses().length === 2, 'two processes');
-      const pids = other.execProcesses();
-      await other.stop();
-      await Promise.all([a.closed, b.closed]);
-      for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} still alive`);
+      try {
+        const c = await readCredentials(other.kubeconfigPath);
+        const a = session(await openExec(other.url, c.ca, execPath('default', 'web-0', ['sleep', '60']), { token: c.adminToken }));
+        const b = session(await openExec(other.url, c.ca, execPath('default', 'web-0', ['sh'], { stdin: true, tty: true, stderr: false }), { token: c.adminToken }));
+        // A background job outlives its shell, as it would in a container. (Its output must not
+        // hold the exec's stdout open, or the session would wait for it, as containerd's does.)
+        const bg = session(await openExec(other.url, c.ca, execPath('default', 'web-0', ['sh', '-c', 'sleep 60 >/dev/null 2>&1 & echo $!']), { token: c.adminToken }));
+        await bg.closed;
+        const orphan = Number(bg.output().trim());
+        assert.ok(alive(orphan));
+        await waitUntil(() => other.execProcesses().length === 3, 'three process trees');
+        const pids = other.execProcesses();
+        await other.stop();
+        await Promise.all([a.closed, b.closed]);
+        for (const pid of [...pids, orphan]) assert.equal(alive(pid), false, `pid ${pid} still alive`);
+      } finally {
+        await other.stop();
+      }
     });
   });
 

@@ -15,6 +15,7 @@
 // v2.channel.k8s.io and v3.channel.k8s.io are SPDY protocol names; neither server accepts them
 // on a WebSocket.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import * as pty from 'node-pty';
@@ -66,11 +67,61 @@ export interface ExecRequest {
   protocol: string;
 }
 
-interface Running {
-  pid: number;
+/** One exec'd process tree: its root leads a session of its own (setsid), as in a container. */
+interface ExecTree {
+  sid: number;
   podKey: string;
   exited: Promise<void>;
-  kill(signal: NodeJS.Signals): void;
+}
+
+/** Live (non-zombie) processes by session id, from /proc. */
+function processesBySession(): Map<number, number[]> {
+  const bySession = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return bySession;
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+    } catch {
+      continue;
+    }
+    // "pid (comm) state ppid pgrp session ...": comm may hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') continue;
+    const sid = Number(fields[3]);
+    const list = bySession.get(sid);
+    if (list) list.push(Number(name));
+    else bySession.set(sid, [Number(name)]);
+  }
+  return bySession;
+}
+
+/** What a terminal hangup does: SIGHUP and SIGCONT to the session leader and foreground job. */
+function hangUp(sid: number): void {
+  let foreground = 0;
+  try {
+    const stat = readFileSync(`/proc/${sid}/stat`, 'latin1');
+    foreground = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[5]);
+  } catch {
+    // the leader is gone already
+  }
+  const signal = (target: number) => {
+    for (const sig of ['SIGHUP', 'SIGCONT'] as const) {
+      try {
+        process.kill(target, sig);
+      } catch {
+        // gone
+      }
+    }
+  };
+  signal(sid);
+  if (foreground > 0 && foreground !== sid) signal(-foreground);
 }
 
 /** Stop reading the process's output while this much is queued on the socket. */
@@ -147,29 +198,56 @@ class ResizeDecoder {
 export class ExecManager {
   private readonly dir: string;
   private readonly faults: ExecFaults;
-  private readonly running = new Map<number, Running>();
+  private readonly trees = new Map<number, ExecTree>();
 
   constructor(dir: string, faults: ExecFaults) {
     this.dir = dir;
     this.faults = faults;
   }
 
+  /**
+   * Session leaders of exec'd process trees that still have a live process, including trees
+   * whose root has exited but left children running (as a shell's background jobs would).
+   */
   pids(): number[] {
-    return [...this.running.keys()];
+    if (this.trees.size === 0) return [];
+    const live = processesBySession();
+    const out: number[] = [];
+    for (const sid of this.trees.keys()) {
+      if (live.has(sid)) out.push(sid);
+    }
+    return out;
+  }
+
+  private killTree(sid: number, signal: NodeJS.Signals): void {
+    const members = processesBySession().get(sid) ?? [];
+    for (const pid of members) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // gone meanwhile
+      }
+    }
   }
 
   /** What a container stop does to processes exec'd into it: they die with the container. */
   killPod(podKey: string): void {
-    for (const r of this.running.values()) if (r.podKey === podKey) r.kill('SIGKILL');
+    for (const tree of this.trees.values()) if (tree.podKey === podKey) this.killTree(tree.sid, 'SIGKILL');
   }
 
   async stopAll(): Promise<void> {
-    const all = [...this.running.values()];
-    for (const r of all) r.kill('SIGKILL');
+    const all = [...this.trees.values()];
+    const deadline = Date.now() + 3000;
+    for (;;) {
+      for (const tree of all) this.killTree(tree.sid, 'SIGKILL');
+      if (this.pids().length === 0 || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     await Promise.race([
-      Promise.all(all.map((r) => r.exited)),
-      new Promise((resolve) => setTimeout(resolve, 3000).unref()),
+      Promise.all(all.map((t) => t.exited)),
+      new Promise((resolve) => setTimeout(resolve, 1000).unref()),
     ]);
+    this.trees.clear();
   }
 
   /** Runs one exec session on an upgraded socket. */
@@ -207,9 +285,11 @@ export class ExecManager {
     const started = req.tty
       ? session.startPty(resolved.path, req.command.slice(1), root, env)
       : session.startPipes(resolved.path, req.command, root, env);
-    const running: Running = { pid: started.pid, podKey, exited: started.exited, kill: started.kill };
-    this.running.set(started.pid, running);
-    void started.exited.then(() => this.running.delete(started.pid));
+    this.trees.set(started.pid, { sid: started.pid, podKey, exited: started.exited });
+    // Forget a tree once nothing of it is left.
+    void started.exited.then(() => {
+      if (!processesBySession().has(started.pid)) this.trees.delete(started.pid);
+    });
   }
 }
 
@@ -342,7 +422,7 @@ class Session {
     return { channel: data[0]!, payload: data.subarray(1) };
   }
 
-  startPty(file: string, args: string[], cwd: string, env: Record<string, string>): { pid: number; exited: Promise<void>; kill(signal: NodeJS.Signals): void } {
+  startPty(file: string, args: string[], cwd: string, env: Record<string, string>): { pid: number; exited: Promise<void> } {
     const term = pty.spawn(file, args, { name: 'xterm', cols: 80, rows: 24, cwd, env, encoding: null });
     let exited = false;
     let resolveExit!: () => void;
@@ -373,35 +453,21 @@ class Session {
         term.write(Buffer.from([4]));
       }
     });
-    // A closed connection closes the PTY master; the kernel hangs up the session (SIGHUP).
+    // A closed connection closes the PTY master: the kernel hangs up the terminal, so the
+    // session leader and the foreground job get SIGHUP. The signals are sent explicitly because
+    // a copy of the master fd inherited by another child would keep the real hangup from happening.
     this.onClose(() => {
-      if (!exited) {
-        try {
-          term.kill('SIGHUP');
-        } catch {
-          // already gone
-        }
-      }
+      if (exited) return;
+      hangUp(term.pid);
+      (term as pty.IPty & { destroy(): void }).destroy();
     });
     return {
       pid: term.pid,
       exited: exitedPromise,
-      kill: (signal) => {
-        if (exited) return;
-        try {
-          process.kill(-term.pid, signal);
-        } catch {
-          try {
-            term.kill(signal);
-          } catch {
-            // already gone
-          }
-        }
-      },
     };
   }
 
-  startPipes(file: string, argv: string[], cwd: string, env: Record<string, string>): { pid: number; exited: Promise<void>; kill(signal: NodeJS.Signals): void } {
+  startPipes(file: string, argv: string[], cwd: string, env: Record<string, string>): { pid: number; exited: Promise<void> } {
     const child: ChildProcess = spawn(file, argv.slice(1), {
       argv0: argv[0],
       cwd,
@@ -475,14 +541,6 @@ class Session {
     return {
       pid: child.pid ?? -1,
       exited: exitedPromise,
-      kill: (signal) => {
-        if (exited || child.pid === undefined) return;
-        try {
-          process.kill(-child.pid, signal);
-        } catch {
-          child.kill(signal);
-        }
-      },
     };
   }
 }
