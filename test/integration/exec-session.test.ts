@@ -252,7 +252,8 @@ describe('connection loss and keepalive', { concurrency: 1 }, () => {
   });
 
   test('an idle session whose pings are answered outlives the keepalive timeout', T, async () => {
-    const r = await run({ command: ['sleep', '1'], keepaliveIntervalMs: 50, keepaliveTimeoutMs: 200 });
+    // Timeout well above a busy machine's pong delay, session twice as long.
+    const r = await run({ command: ['sleep', '2'], keepaliveIntervalMs: 100, keepaliveTimeoutMs: 1000 });
     assert.deepEqual(r.result, { kind: 'exit', code: 0 });
   });
 });
