@@ -328,6 +328,16 @@ describe('kubesim integration', { concurrency: true }, () => {
         assert.equal(JSON.parse(s.status()).details.causes[0].message, '4');
       });
 
+      test('tty: v5 stdin close ends the output, not the process (containerd, StdinOnce with a TTY)', async () => {
+        const s = session(await exec(execPath('default', 'web-0', ['sh', '-c', 'read x; sleep 0.3; echo late; exit 6'], { stdin: true, tty: true, stderr: false })));
+        s.stdin('go\n');
+        await s.until(() => s.output().includes('go'));
+        s.closeStdin();
+        await s.closed;
+        assert.doesNotMatch(s.output(), /late/);
+        assert.equal(JSON.parse(s.status()).details.causes[0].message, '6');
+      });
+
       test('tty: closing the connection hangs up the shell and its foreground job', async () => {
         const s = session(await exec(execPath('default', 'web-0', ['sh'], { stdin: true, tty: true, stderr: false })));
         s.stdin('echo "job pid $$"; sleep 100\n');

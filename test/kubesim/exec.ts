@@ -428,9 +428,10 @@ class Session {
     let resolveExit!: () => void;
     const exitedPromise = new Promise<void>((r) => (resolveExit = r));
     const resizer = new ResizeDecoder();
+    let outputClosed = false;
     term.onData((chunk) => {
       const data = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as unknown as Buffer);
-      if (this.req.stdout) this.output(STDOUT, data, () => term.pause(), () => term.resume());
+      if (this.req.stdout && !outputClosed) this.output(STDOUT, data, () => term.pause(), () => term.resume());
     });
     term.onExit(({ exitCode, signal }) => {
       exited = true;
@@ -443,14 +444,16 @@ class Session {
     this.onMessage((raw, isBinary) => {
       const frame = this.decode(raw, isBinary);
       if (!frame || exited) return;
-      if (frame.channel === STDIN && this.req.stdin) term.write(frame.payload);
+      if (frame.channel === STDIN && this.req.stdin && !outputClosed) term.write(frame.payload);
       else if (frame.channel === RESIZE) {
         for (const s of resizer.push(frame.payload.toString('utf8'))) {
           if (s.width > 0 && s.height > 0) term.resize(s.width, s.height);
         }
       } else if (frame.channel === CLOSE && this.req.protocol === V5 && frame.payload[0] === STDIN) {
-        // EOF on a terminal: what ^D would do at the start of a line.
-        term.write(Buffer.from([4]));
+        // containerd (ExecIO.Attach, StdinOnce with a TTY) does not pass stdin EOF on to a
+        // terminal: it closes the session's output instead. The process runs on, unseen, and
+        // its exit status still ends the session.
+        outputClosed = true;
       }
     });
     // A closed connection closes the PTY master: the kernel hangs up the terminal, so the
