@@ -247,6 +247,31 @@ test('keepalive: pings at the interval; answered pings keep an idle session aliv
   assert.deepEqual(await session.result, { kind: 'exit', code: 0 });
 });
 
+test('keepalive: our own stalled event loop is not mistaken for a lost connection', T, async () => {
+  const peer = accept();
+  const session = start({ command: ['sleep', '1'], keepaliveIntervalMs: 50, keepaliveTimeoutMs: 200 });
+  const p = await peer;
+  // The server (same process) answers the first ping at once, then the whole process is busy
+  // for twice the timeout: when it wakes up, the deadline is due and the pong not yet read.
+  const stalled = new Promise<void>((resolve) =>
+    p.ws.once('ping', () => {
+      const end = Date.now() + 400;
+      while (Date.now() < end) {
+        // busy
+      }
+      resolve();
+    }),
+  );
+  await stalled;
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(await Promise.race([session.result.then((r) => r.kind), new Promise((r) => setTimeout(() => r('alive'), 20))]), 'alive');
+  p.ws.send(SUCCESS);
+  p.ws.close();
+  session.stdout.resume();
+  session.stderr.resume();
+  assert.deepEqual(await session.result, { kind: 'exit', code: 0 });
+});
+
 test('keepalive 0 sends no pings', T, async () => {
   const peer = accept();
   const session = start({ command: ['sleep', '1'], keepaliveIntervalMs: 0 });

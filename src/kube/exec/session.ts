@@ -411,7 +411,9 @@ export class ExecSession implements ExecSessionLike {
     ws.ping();
     if (this.timeoutMs > 0 && !this.deadlineTimer) {
       this.sawTraffic = false;
-      this.deadlineTimer = setTimeout(() => this.onDeadline(), this.timeoutMs);
+      // Decided after the poll phase (setImmediate): if our own event loop was what stalled, a
+      // pong waiting in the socket is read before we call the connection lost.
+      this.deadlineTimer = setTimeout(() => setImmediate(() => this.onDeadline()), this.timeoutMs);
     }
   }
 
@@ -424,6 +426,7 @@ export class ExecSession implements ExecSessionLike {
   }
 
   private onDeadline(): void {
+    if (!this.deadlineTimer) return; // a pong came in meanwhile
     this.deadlineTimer = undefined;
     // Any frame proves the connection alive (a pong may queue behind output); while we hold
     // the socket paused for a slow reader we cannot see pongs at all.
