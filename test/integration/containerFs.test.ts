@@ -251,7 +251,7 @@ test('missing files, wrong kinds and existing targets are reported as such', asy
   const dir = await workDir();
   await writeFile(join(dir, 'file'), 'x');
   const missing = join(dir, 'no such');
-  await rejectsWith(c.stat(missing), 'FileNotFound', /Cannot stat .*no such in web-0\/app: no such file or directory/);
+  await rejectsWith(c.stat(missing), 'FileNotFound', /Cannot look up .*no such in web-0\/app: no such file or directory/);
   await rejectsWith(c.readFile(missing), 'FileNotFound');
   await rejectsWith(c.readDirectory(missing), 'FileNotFound');
   await rejectsWith(c.readDirectory(join(dir, 'file')), 'FileNotADirectory');

@@ -46,7 +46,7 @@ export class ContainerFs {
 
   async stat(path: string, signal?: AbortSignal): Promise<ContainerFileStat> {
     const p = normalizeContainerPath(path);
-    const out = await this.run('stat', p, { script: scripts.STAT, args: [p], signal, timeoutMs: SHORT_TIMEOUT_MS });
+    const out = await this.run('look up', p, { script: scripts.STAT, args: [p], signal, timeoutMs: SHORT_TIMEOUT_MS });
     return parseStat(out.stdout.toString('utf8'));
   }
 
