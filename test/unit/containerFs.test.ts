@@ -95,6 +95,7 @@ test('our own exit codes map to file errors', () => {
     [EXIT.notEmpty, 'DirectoryNotEmpty'],
     [EXIT.incomplete, 'Incomplete'],
     [EXIT.permissionDenied, 'NoPermissions'],
+    [EXIT.notAFile, 'Failed'],
   ];
   for (const [code, expected] of cases) assert.equal(classifyFailure({ result: exit(code), stderr: '' }).code, expected, String(code));
 });

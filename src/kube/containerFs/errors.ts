@@ -55,6 +55,7 @@ const EXIT_CODES: Record<number, Classified> = {
   [EXIT.notEmpty]: { code: 'DirectoryNotEmpty', detail: 'the directory is not empty' },
   [EXIT.incomplete]: { code: 'Incomplete', detail: 'the upload was cut off before all bytes arrived; the file was left unchanged' },
   [EXIT.permissionDenied]: { code: 'NoPermissions', detail: "permission denied for the container's user" },
+  [EXIT.notAFile]: { code: 'Failed', detail: 'it is a FIFO or socket, not a file that can be read' },
 };
 
 /** strerror texts (glibc and musl agree on these) that tools print at the end of their message. */

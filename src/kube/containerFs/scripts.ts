@@ -18,6 +18,8 @@ export const EXIT = {
   /** The upload ended before all bytes arrived; the target was left as it was. */
   incomplete: 95,
   permissionDenied: 96,
+  /** A FIFO or socket: reading it would wait for a writer forever. */
+  notAFile: 97,
 } as const;
 
 /** Output record of a directory entry or stat: `<L|-><d|f|o|x>`, L = symlink, x = dangling link. */
@@ -67,6 +69,7 @@ done`;
  */
 export const READ_FILE = `p=$1
 if [ -d "$p" ]; then exit ${EXIT.isADirectory}; fi
+if [ -p "$p" ] || [ -S "$p" ]; then exit ${EXIT.notAFile}; fi
 if [ ! -e "$p" ] && [ ! -L "$p" ]; then ${NOT_FOUND}; fi
 s=$(stat -L -c %s -- "$p" 2>/dev/null) || s=-
 printf '%s\\n' "$s"
@@ -75,10 +78,12 @@ exec cat -- "$p"`;
 /**
  * write PATH SIZE CREATE OVERWRITE, content on stdin. The bytes go to a temporary file first
  * (next to the target, else in $TMPDIR or /tmp) and are checked against SIZE before they are
- * copied over the target, so a dropped connection never leaves a truncated file. Copying with
- * `cat >` rather than `mv` keeps the target's inode: its owner, mode, hard links, and a symlink
- * stays a symlink. `head -c` reads exactly SIZE bytes, so the upload ends even where stdin EOF
- * cannot be sent (before the v5 protocol).
+ * copied over the target, so a dropped connection does not leave a truncated file (only where no
+ * temporary file can be made at all is the target written directly). Copying with `cat >`
+ * rather than `mv` keeps the target's inode: its owner, mode, hard links, and a symlink stays a
+ * symlink. `head -c` reads exactly SIZE bytes, so the upload ends even where stdin EOF cannot be
+ * sent (before the v5 protocol). The temporary file is claimed under noclobber (`set -C`) with
+ * `true >`, not `: >`: a failed redirection on a special builtin such as `:` ends a POSIX shell.
  */
 export const WRITE_FILE = `p=$1 n=$2
 if [ -d "$p" ]; then exit ${EXIT.isADirectory}; fi
