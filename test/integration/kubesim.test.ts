@@ -273,6 +273,22 @@ describe('kubesim integration', { concurrency: true }, () => {
         assert.deepEqual(JSON.parse(s.status()), { metadata: {}, status: 'Success' });
       });
 
+      test('the container\'s workingDir and env are the exec\'s', async () => {
+        sim.addPod({
+          metadata: { name: 'wd-0', namespace: 'default' },
+          spec: { containers: [{ name: 'app', image: 'kubesim/bash', workingDir: '/srv/app', env: [{ name: 'GREETING', value: 'hello' }] }] },
+        });
+        try {
+          const s = session(await exec(execPath('default', 'wd-0', ['sh', '-c', 'pwd; echo $GREETING'])));
+          await s.closed;
+          const [cwd, greeting] = s.output().trim().split('\n');
+          assert.ok(cwd!.endsWith('/containers/default/wd-0/app/srv/app'), cwd);
+          assert.equal(greeting, 'hello');
+        } finally {
+          sim.deletePod('default', 'wd-0');
+        }
+      });
+
       test('the protocol list picks v5 when offered, else the first the kubelet speaks', async () => {
         const both = session(await exec(execPath('default', 'web-0', ['true']), ['v4.channel.k8s.io', 'v5.channel.k8s.io']));
         assert.equal(both.protocol, 'v5.channel.k8s.io');

@@ -16,6 +16,7 @@
 // on a WebSocket.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import * as pty from 'node-pty';
@@ -275,16 +276,20 @@ export class ExecManager {
       KUBERNETES_SERVICE_PORT_HTTPS: '443',
       KUBERNETES_PORT: 'tcp://10.96.0.1:443',
     };
-    const spec = [...req.pod.spec.containers, ...(req.pod.spec.initContainers ?? [])].find((c) => c.name === req.container);
+    const spec = [...req.pod.spec.containers, ...(req.pod.spec.initContainers ?? []), ...(req.pod.spec.ephemeralContainers ?? [])].find((c) => c.name === req.container);
     for (const e of (spec?.['env'] as Array<{ name: string; value?: string }> | undefined) ?? []) {
       if (typeof e.value === 'string') env[e.name] = e.value;
     }
     // containerd adds TERM for terminal sessions (it is otherwise unset in an exec).
     if (req.tty) env['TERM'] = 'xterm';
+    // An exec starts in the container's working directory, which the runtime created.
+    const workingDir = typeof spec?.['workingDir'] === 'string' ? spec['workingDir'] : '';
+    const cwd = workingDir ? join(root, workingDir) : root;
+    if (workingDir) await mkdir(cwd, { recursive: true });
 
     const started = req.tty
-      ? session.startPty(resolved.path, req.command.slice(1), root, env)
-      : session.startPipes(resolved.path, req.command, root, env);
+      ? session.startPty(resolved.path, req.command.slice(1), cwd, env)
+      : session.startPipes(resolved.path, req.command, cwd, env);
     this.trees.set(started.pid, { sid: started.pid, podKey, exited: started.exited });
     // Forget a tree once nothing of it is left.
     void started.exited.then(() => {
