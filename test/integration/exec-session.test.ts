@@ -113,9 +113,12 @@ for (const protocol of PROTOCOLS) {
       assert.deepEqual(r.result, { kind: 'error', message: 'container nope is not valid for pod web-0', httpStatus: 400, reason: 'BadRequest' });
     });
 
-    // kubesim drops frames that arrive before its process is up (see the report), so input and
-    // resizes wait for the process's first output here; the initial size is checked on the wire
-    // in exec-wire.test.ts.
+    test('TTY: the initial size is the terminal\'s size from the start', T, async () => {
+      const r = await run({ command: ['stty', 'size'], stdin: true, tty: true, size: { columns: 91, rows: 33 }, protocols });
+      assert.deepEqual(r.result, { kind: 'exit', code: 0 });
+      assert.equal(r.stdout, '33 91\r\n');
+    });
+
     test('TTY: resizes reach the process', T, async () => {
       const session = start({ command: ['sh', '-c', 'echo ready; read line; stty size'], stdin: true, tty: true, size: { columns: 91, rows: 33 }, protocols });
       const out = collect(session.stdout);

@@ -181,6 +181,20 @@ test('stdin: large writes are cut into 64 KiB frames; end() is CLOSE [255, 0] on
   assert.deepEqual(await session.result, { kind: 'exit', code: 0 });
 });
 
+test('stdin end() on a TTY is ^D, also on v5 (containerd would close the output on CLOSE)', T, async () => {
+  const peer = accept();
+  const session = start({ command: ['cat'], stdin: true, tty: true });
+  const p = await peer;
+  session.stdin.end('x');
+  await until(() => p.frames.length >= 2);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(p.frames.map((f) => f.data), [Buffer.from([0, 0x78]), Buffer.from([0, 0x04])]);
+  p.ws.send(SUCCESS);
+  p.ws.close();
+  session.stdout.resume();
+  await session.result;
+});
+
 test('stdin end() before v5: ^D on a TTY, nothing at all without one', T, async () => {
   let peer = accept('v4.channel.k8s.io');
   const tty = start({ command: ['cat'], stdin: true, tty: true, protocols: ['v4.channel.k8s.io'] });

@@ -99,8 +99,14 @@ const USER_AGENT = 'kube-exec';
 type State = 'connecting' | 'open' | 'done';
 
 export class ExecSession implements ExecSessionLike {
+  /** Output bytes; a reader that stops reading pauses the socket (read both, or disable one). */
   readonly stdout: Readable;
   readonly stderr: Readable;
+  /**
+   * Write callbacks wait while the socket is backed up. end() is EOF for the remote reader:
+   * v5 CLOSE on a pipe, ^D on a terminal (any protocol), nothing possible on a pre-v5 pipe.
+   * Writes after the session ended are dropped, not errors.
+   */
   readonly stdin: Writable;
   /** The negotiated subprotocol once open; rejects (with the failure's message) if it never opened. */
   readonly protocol: Promise<string>;
@@ -199,7 +205,9 @@ export class ExecSession implements ExecSessionLike {
   /**
    * Ends the remote process: for a pipe session, half-closes stdin (v5) and gives the process a
    * short grace to exit on its own (its exit status is then the result), then closes the socket;
-   * a TTY session is hung up straight away. Safe to call more than once.
+   * a TTY session is hung up straight away. A pipe process that ignores stdin cannot be ended
+   * through the exec protocol at all and outlives the session (kubernetes#441). Safe to call
+   * more than once.
    */
   close(): void {
     if (this.closeRequested || this.state === 'done') return;
@@ -494,12 +502,13 @@ export class ExecSession implements ExecSessionLike {
     this.stdinEofSent = true;
     const info = this.info!;
     const ws = this.ws!;
-    if (info.closeStream) {
-      ws.send(encodeCloseFrame(STDIN));
-    } else if (this.tty) {
-      // Before v5 there is no stdin EOF on the wire. On a terminal, Ctrl-D at the start of a
-      // line is EOF for the reading process, so send that.
+    if (this.tty) {
+      // On a terminal, EOF is what the terminal makes of Ctrl-D at the start of a line, on every
+      // protocol. v5's CLOSE would not do it: containerd does not pass stdin EOF on to a TTY, it
+      // closes the session's output instead, and the process runs on unseen.
       ws.send(encodeFrame(info.base64, STDIN, EOT));
+    } else if (info.closeStream) {
+      ws.send(encodeCloseFrame(STDIN));
     }
     // Otherwise (pre-v5, no TTY) nothing can be done: closing the socket would also cut off the
     // remaining output and the exit status (kubernetes#89899), so the remote stdin stays open
