@@ -62,6 +62,19 @@ describe('kubesim integration', { concurrency: true }, () => {
         assert.equal((await get('/apis')).json()['kind'], 'APIGroupList');
       });
 
+      test('aggregated discovery (apidiscovery.k8s.io/v2) for clients that ask, as kubectl does', async () => {
+        const accept = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
+        const res = await get('/api', accept);
+        assert.equal(res.headers['content-type'], 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
+        type Discovery = { kind: string; items: Array<{ versions: Array<{ version: string; resources: Array<{ resource: string; scope: string; subresources?: Array<{ subresource: string; verbs: string[] }> }> }> }> };
+        const doc = res.json<Discovery>();
+        assert.equal(doc.kind, 'APIGroupDiscoveryList');
+        const pods = doc.items[0]!.versions[0]!.resources.find((r) => r.resource === 'pods')!;
+        assert.equal(pods.scope, 'Namespaced');
+        assert.deepEqual(pods.subresources!.find((s) => s.subresource === 'exec')!.verbs, ['create', 'get']);
+        assert.deepEqual((await get('/apis', accept)).json()['items'], []);
+      });
+
       test('a missing pod is a NotFound Status with details', async () => {
         const res = await get('/api/v1/namespaces/default/pods/nope');
         assert.equal(res.status, 404);

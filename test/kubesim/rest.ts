@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { authenticate, authorize, forbiddenReason, type Attributes, type Tokens, type User } from './auth.ts';
+import { AGGREGATED_TYPE, coreDiscovery, groupsDiscovery, wantsAggregated } from './discovery.ts';
 import { ExecManager, negotiateProtocol, V5, type ExecRequest } from './exec.ts';
 import type { Namespace, Pod } from './fixtures.ts';
 import {
@@ -408,10 +409,12 @@ export function createApi(state: ApiState): Api {
         res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
         return void res.end('ok');
       case '/api':
+        if (wantsAggregated(req.headers.accept)) return sendJson(res, 200, coreDiscovery(API_RESOURCES.resources), AGGREGATED_TYPE);
         return sendJson(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] });
       case '/api/v1':
         return sendJson(res, 200, API_RESOURCES);
       case '/apis':
+        if (wantsAggregated(req.headers.accept)) return sendJson(res, 200, groupsDiscovery(), AGGREGATED_TYPE);
         return sendJson(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
       default:
         return sendStatus(res, pathNotFound());
