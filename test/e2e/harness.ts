@@ -92,6 +92,8 @@ export interface VsCode {
    * the pattern. Not by accessible name: items may carry their own, longer screen-reader text.
    */
   treeItem(name: string | RegExp): Locator;
+  /** Expands a tree row and waits until it shows as expanded (a click during a re-render is lost). */
+  expand(item: Locator): Promise<void>;
   /** Messages of the notifications currently shown with the error icon. */
   errorNotifications(): Promise<string[]>;
   /** Ends the browser, code-server (its whole process group), kubesim, and removes temp dirs. */
@@ -406,6 +408,7 @@ export async function startVsCode(options: StartOptions = {}): Promise<VsCode> {
       terminalText: () => terminalText(page),
       waitForTerminalText: (pattern, timeoutMs) => waitForTerminalText(page, pattern, timeoutMs),
       treeItem: (name) => treeItem(page, name),
+      expand,
       errorNotifications: () => errorNotifications(page),
       stop,
     };
@@ -418,6 +421,21 @@ export async function startVsCode(options: StartOptions = {}): Promise<VsCode> {
 function treeItem(page: Page, name: string | RegExp): Locator {
   const exact = typeof name === 'string' ? new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : name;
   return page.locator('.part.sidebar [role="treeitem"]').filter({ has: page.locator('.label-name', { hasText: exact }) });
+}
+
+async function expand(item: Locator): Promise<void> {
+  await item.waitFor();
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    if ((await item.getAttribute('aria-expanded')) === 'true') return;
+    await item.click();
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      if ((await item.getAttribute('aria-expanded')) === 'true') return;
+      await delay(100);
+    }
+  }
+  const label = await item.getAttribute('aria-label');
+  throw new Error(`The tree row "${label}" did not expand after 3 clicks`);
 }
 
 async function screenshot(page: Page, name: string): Promise<string> {

@@ -64,10 +64,12 @@ test('the extension is installed and activated, with no error notification', { t
 
 test('a shell opened from the tree runs a command in the container', { timeout: 90_000 }, async () => {
   await vscode.openKubeExecView();
-  const context = vscode.treeItem('kubesim');
-  if ((await context.getAttribute('aria-expanded')) !== 'true') await context.click();
-  const namespace = vscode.treeItem('default');
-  if ((await namespace.getAttribute('aria-expanded')) !== 'true') await namespace.click();
+  // Rows out of sight are not in the DOM: fold the Saved Commands view so that the Clusters tree
+  // has the side bar's whole height.
+  const saved = vscode.page.locator('.part.sidebar .pane-header[aria-label^="Saved Commands"]');
+  if ((await saved.count()) && (await saved.getAttribute('aria-expanded')) === 'true') await saved.click();
+  await vscode.expand(vscode.treeItem('kubesim'));
+  await vscode.expand(vscode.treeItem('default'));
   const pod = vscode.treeItem('web-0');
   await pod.hover();
   await pod.getByRole('button', { name: /Open Shell/ }).click();
