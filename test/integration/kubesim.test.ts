@@ -478,6 +478,35 @@ describe('kubesim integration', { concurrency: true }, () => {
       await sim.stop();
     });
 
+    test('a resourceVersion from the future: the watch waits for it, then 504s', async () => {
+      const list = (await request(sim.url, creds.ca, '/api/v1/namespaces/demo/pods', { token: creds.adminToken })).json<{ metadata: { resourceVersion: string } }>();
+      const current = Number(list.metadata.resourceVersion);
+      const soon = await watch(sim.url, creds.ca, `/api/v1/namespaces/demo/pods?watch=true&labelSelector=test%3Dfuture&resourceVersion=${current + 1}`, { token: creds.adminToken });
+      sim.addPod({ metadata: { name: 'future-0', namespace: 'demo', labels: { test: 'future' } }, spec: { containers: [{ name: 'app', image: 'kubesim/bash' }] } });
+      sim.addPod({ metadata: { name: 'future-1', namespace: 'demo', labels: { test: 'future' } }, spec: { containers: [{ name: 'app', image: 'kubesim/bash' }] } });
+      await soon.waitFor(1);
+      await sleep(100);
+      // Only events after the requested version: if nothing else was written meanwhile,
+      // future-0 is version current+1 itself.
+      const meta = (e: { object: Record<string, unknown> }) => e.object['metadata'] as { name: string; resourceVersion: string };
+      assert.ok(soon.events.every((e) => Number(meta(e).resourceVersion) > current + 1));
+      assert.equal(meta(soon.events.at(-1)!).name, 'future-1');
+      soon.close();
+      const started = Date.now();
+      const never = await watch(sim.url, creds.ca, `/api/v1/namespaces/demo/pods?watch=true&resourceVersion=${current + 1000}`, { token: creds.adminToken });
+      await never.ended;
+      assert.ok(Date.now() - started >= 2900);
+      assert.equal(never.events.length, 1);
+      const status = never.events[0]!.object;
+      assert.equal(never.events[0]!.type, 'ERROR');
+      assert.equal(status['code'], 504);
+      assert.equal(status['reason'], 'Timeout');
+      assert.match(String(status['message']), new RegExp(`^Timeout: Too large resource version: ${current + 1000}, current: \\d+$`));
+      assert.deepEqual(status['details'], { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 });
+      sim.deletePod('demo', 'future-0');
+      sim.deletePod('demo', 'future-1');
+    });
+
     test('latencyMs delays responses', async () => {
       sim.faults.latencyMs = 300;
       try {

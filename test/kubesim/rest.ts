@@ -347,6 +347,8 @@ function listObjects(coll: Collection<KubeObject>, filter: Filter, limit: number
 // The API
 
 const BOOKMARK_INTERVAL_MS = 60_000;
+/** How long the watch cache waits for a resourceVersion it has not seen (cacher blockTimeout). */
+const TOO_LARGE_WAIT_MS = 3000;
 
 export interface Api {
   onRequest(req: IncomingMessage, res: ServerResponse): void;
@@ -505,7 +507,7 @@ export function createApi(state: ApiState): Api {
     sendJson(res, 200, Buffer.concat(parts));
   }
 
-  function serveWatch(def: ResourceDef, route: ResourceRoute, req: IncomingMessage, res: ServerResponse, media: MediaPrefs, query: URLSearchParams): void {
+  async function serveWatch(def: ResourceDef, route: ResourceRoute, req: IncomingMessage, res: ServerResponse, media: MediaPrefs, query: URLSearchParams): Promise<void> {
     const filter = filterFor(def, route, query);
     if ('code' in filter) return sendStatus(res, filter);
     const coll = def.collection(state);
@@ -552,6 +554,21 @@ export function createApi(state: ApiState): Api {
       startRv = Number(rvParam);
       if (startRv < coll.oldestServable) {
         write('ERROR', JSON.stringify(expired(`too old resource version: ${startRv} (${coll.oldestServable})`)));
+        res.end();
+        return;
+      }
+      // A resourceVersion this server has not reached yet (read from another server, or another
+      // cluster): the watch cache waits up to 3 s for it, then gives up with a 504.
+      const deadline = Date.now() + TOO_LARGE_WAIT_MS;
+      while (startRv > coll.revision.current && Date.now() < deadline && !res.writableEnded && !res.destroyed) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      if (res.writableEnded || res.destroyed) return;
+      if (startRv > coll.revision.current) {
+        write('ERROR', JSON.stringify(failure(504, 'Timeout', `Timeout: Too large resource version: ${startRv}, current: ${coll.revision.current}`, {
+          causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+          retryAfterSeconds: 1,
+        })));
         res.end();
         return;
       }
