@@ -1,19 +1,20 @@
 // Child process for scenario 8: loads a bundle of the extension with the stand-in `vscode`
 // module and runs `activate`, the way the extension host would on first use of the view.
-// Usage: node --expose-gc bench/activateChild.ts BUNDLE STORAGE_DIR   (KUBECONFIG from the env)
+// Usage: node --expose-gc bench/activateChild.ts BUNDLE STORAGE_DIR VSCODE_D_TS   (KUBECONFIG from the env)
 // Prints one JSON line: { loadMs, activateMs, heapMiB, heapAddedMiB, commands, unmodelled }.
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { createFakeVscode, fakeExtensionContext, installFakeVscode } from './fakeVscode.ts';
+import { createFakeVscode, fakeExtensionContext, installFakeVscode, vscodeExportNames } from './fakeVscode.ts';
 
-const [bundle, storage] = process.argv.slice(2);
-if (!bundle || !storage) {
-  console.error('usage: activateChild.ts BUNDLE STORAGE_DIR');
+const [bundle, storage, dts] = process.argv.slice(2);
+if (!bundle || !storage || !dts) {
+  console.error('usage: activateChild.ts BUNDLE STORAGE_DIR VSCODE_D_TS');
   process.exit(2);
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
-const fake = createFakeVscode();
+const fake = createFakeVscode(vscodeExportNames(await readFile(dts, 'utf8')));
 installFakeVscode(fake);
 const context = fakeExtensionContext(storage);
 

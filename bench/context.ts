@@ -45,6 +45,8 @@ export interface BenchContext {
   tmp: string;
   kubeconfig: string;
   context: string;
+  /** kubesim's process, to charge the server's CPU time to each round. */
+  kubesimPid: number;
   kubectl: string;
   /** Node 24, the one the runner itself runs on. */
   node: string;

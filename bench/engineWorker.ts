@@ -25,15 +25,17 @@ function describe(result: Awaited<ExecSession['result']>): string {
 }
 
 /** Session open -> exit status, output drained: the cost of one click on a warm client. */
-async function oneShot(target: PodRef, command: string[]): Promise<number> {
+async function oneShot(target: PodRef, command: string[]): Promise<{ ms: number; cpuMs: number }> {
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const session = ExecSession.start(config(), { ...target, command, keepaliveIntervalMs: 0 });
   session.stdout.resume();
   session.stderr.resume();
   const result = await session.result;
   const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
   if (result.kind !== 'exit' || result.code !== 0) throw new Error(`exec ${command.join(' ')} in ${target.pod}: ${describe(result)}`);
-  return ms;
+  return { ms, cpuMs: (used.user + used.system) / 1000 };
 }
 
 async function shellReady(target: PodRef, shells: string[] | undefined): Promise<{ ms: number; shell: string }> {
@@ -87,7 +89,7 @@ async function handle(req: EngineRequest): Promise<unknown> {
       return {};
     }
     case 'oneShot':
-      return { ms: await oneShot(req.target, req.command) };
+      return oneShot(req.target, req.command);
     case 'shellReady':
       return shellReady(req.target, req.shells);
     case 'keystrokes':

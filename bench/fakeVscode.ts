@@ -100,14 +100,24 @@ class RelativePattern {
 
 /** Whatever the extension reaches for that is not modelled: callable, constructible, inert. */
 function inert(path: string, touched: Set<string>): object {
-  const target = function () {};
-  return new Proxy(target, {
+  const assigned = new Map<PropertyKey, unknown>();
+  return new Proxy(function () {}, {
     get(_t, prop) {
+      if (assigned.has(prop)) return assigned.get(prop);
       if (prop === 'then') return undefined;
       if (prop === 'dispose') return () => {};
       if (typeof prop === 'symbol') return undefined;
       touched.add(`${path}.${prop}`);
       return inert(`${path}.${prop}`, touched);
+    },
+    // Status bar items and the like get properties set on them.
+    set(_t, prop, value) {
+      assigned.set(prop, value);
+      return true;
+    },
+    defineProperty(_t, prop, descriptor) {
+      assigned.set(prop, descriptor.value);
+      return true;
     },
     // A call's result may be used as a disposable, an event, or an object with more members.
     apply: () => inert(`${path}()`, touched),
@@ -132,7 +142,18 @@ export interface FakeVscode {
   registeredCommands: string[];
 }
 
-export function createFakeVscode(): FakeVscode {
+/**
+ * Names the real module exports (classes, enums, namespaces), read from @types/vscode. Bundlers
+ * copy a CommonJS module's own properties into a namespace object, so a member the fake does
+ * not define up front would be undefined rather than falling back to an inert stand-in.
+ */
+export function vscodeExportNames(dts: string): string[] {
+  const names = new Set<string>();
+  for (const m of dts.matchAll(/^\s*export (?:declare )?(?:class|enum|namespace|const|let|var|function) (\w+)/gm)) names.add(m[1]!);
+  return [...names];
+}
+
+export function createFakeVscode(exportNames: readonly string[] = []): FakeVscode {
   const touched = new Set<string>();
   const registeredCommands: string[] = [];
   const configuration = {
@@ -174,6 +195,9 @@ export function createFakeVscode(): FakeVscode {
         showWarningMessage: async () => undefined,
         showInformationMessage: async () => undefined,
         createOutputChannel: () => ({ appendLine: () => {}, append: () => {}, show: () => {}, dispose: () => {} }),
+        createStatusBarItem: () => ({ show: () => {}, hide: () => {}, dispose: () => {} }),
+        registerUriHandler: disposable,
+        registerWebviewViewProvider: disposable,
         terminals: [],
       },
       touched,
@@ -201,6 +225,7 @@ export function createFakeVscode(): FakeVscode {
         }),
         onDidChangeWorkspaceFolders: new FakeEventEmitter().event,
         registerTextDocumentContentProvider: disposable,
+        registerFileSystemProvider: disposable,
         onDidChangeConfiguration: new FakeEventEmitter().event,
         onDidGrantWorkspaceTrust: new FakeEventEmitter().event,
         isTrusted: true,
@@ -210,6 +235,7 @@ export function createFakeVscode(): FakeVscode {
     ),
     env: withFallback('env', { clipboard: { writeText: async () => {}, readText: async () => '' }, appName: 'bench' }, touched),
   };
+  for (const name of exportNames) if (!(name in api)) api[name] = inert(name, touched);
   return { api: withFallback('vscode', api, touched), touched, registeredCommands };
 }
 

@@ -1,6 +1,6 @@
-// Whole-process measurements: wall time from spawn to exit, and peak RSS through GNU time's
-// %M (the kernel's ru_maxrss of the waited-for child), which sees a Go binary and a Node
-// process the same way.
+// Whole-process measurements: wall time from spawn to exit, and peak RSS and CPU time through
+// GNU time (%M is the kernel's ru_maxrss of the waited-for child; %U + %S its CPU seconds),
+// which sees a Go binary and a Node process the same way.
 import { spawn } from 'node:child_process';
 import { access, constants, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -34,6 +34,18 @@ export interface RunResult {
   stdout: Buffer;
   /** Peak resident set of the process, MiB; undefined unless asked for. */
   rssMiB?: number;
+  /** User + system CPU time of the process, ms (with rss): what it costs, whatever else runs. */
+  cpuMs?: number;
+}
+
+const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** User + system CPU time a live process has used so far, ms (10 ms resolution). */
+export async function processCpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
 }
 
 let seq = 0;
@@ -46,7 +58,7 @@ export async function runMeasured(cmd: string, args: readonly string[], opts: Ru
   if (opts.rss) {
     rssFile = join(opts.rss.tmp, `rss-${process.pid}-${++seq}.txt`);
     file = GNU_TIME;
-    argv = ['-f', '%M', '-o', rssFile, cmd, ...args];
+    argv = ['-f', '%M %U %S', '-o', rssFile, cmd, ...args];
   }
   const stdin = opts.stdinFile ? await open(opts.stdinFile, 'r') : undefined;
   try {
@@ -74,11 +86,12 @@ export async function runMeasured(cmd: string, args: readonly string[], opts: Ru
     }
     const result: RunResult = { ms, stdout: Buffer.concat(out) };
     if (rssFile) {
-      // GNU time appends its line after the command's own stderr would have gone; the last number is %M.
+      // The last line is ours ("Command exited with ..." may precede it).
       const text = await readFile(rssFile, 'utf8');
       await rm(rssFile, { force: true });
-      const kib = Number(text.trim().split(/\s+/).pop());
-      if (Number.isFinite(kib)) result.rssMiB = kib / 1024;
+      const [kib, user, sys] = (text.trim().split('\n').pop() ?? '').split(/\s+/).map(Number);
+      if (Number.isFinite(kib)) result.rssMiB = kib! / 1024;
+      if (Number.isFinite(user) && Number.isFinite(sys)) result.cpuMs = (user! + sys!) * 1000;
     }
     return result;
   } finally {

@@ -83,6 +83,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
       tmp,
       kubeconfig: kubesim.kubeconfig,
       context: 'kubesim',
+      kubesimPid: kubesim.pid,
       kubectl: KUBECTL,
       node: process.execPath,
       cli: children.cli,

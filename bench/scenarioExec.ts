@@ -1,7 +1,7 @@
 // Scenarios 1-3: what a click costs. One-shot exec (whole processes, and in-process on a warm
 // client), a TTY shell's first prompt byte, and keystroke echo latency.
 import { kubectlBase, cliBase, type BenchContext } from './context.ts';
-import type { Scenario } from './model.ts';
+import type { Sample, Scenario } from './model.ts';
 import { runMeasured } from './proc.ts';
 import { spawnPty } from './pty.ts';
 import { typeKeys } from './keys.ts';
@@ -12,13 +12,22 @@ const WEB = { namespace: 'default', pod: 'web-0', container: 'app' };
 const SH_ONLY = { namespace: 'default', pod: 'busybox-0', container: 'main' };
 
 const wall = { key: 'ms', label: 'wall time', unit: 'ms', better: 'lower' } as const;
+const cpu = { key: 'cpuMs', label: 'CPU time (user + sys)', unit: 'ms', better: 'lower' } as const;
+const rss = { key: 'rss', label: 'peak RSS', unit: 'MiB', better: 'lower' } as const;
+
+/** A whole process under GNU time: wall, CPU and peak RSS. */
+async function whole(ctx: BenchContext, file: string, args: string[]): Promise<Sample> {
+  const r = await runMeasured(file, args, { rss: { tmp: ctx.tmp } });
+  return { ms: r.ms, cpuMs: r.cpuMs ?? Number.NaN, rss: r.rssMiB ?? Number.NaN };
+}
 
 export function oneShotCli(): Scenario<BenchContext> {
   return {
     id: '1a',
     title: 'One-shot exec, whole process',
-    method: '`node dist/cli.js exec web-0 -- true` vs `kubectl exec web-0 -- true`: spawn to exit, stdout to /dev/null.',
-    metrics: [wall],
+    method:
+      '`node dist/cli.js exec web-0 -- true` vs `kubectl exec web-0 -- true`: spawn to exit (both under GNU time, for CPU time and peak RSS), stdout to /dev/null.',
+    metrics: [wall, cpu, rss],
     rounds: 15,
     warmup: 2,
     variants: [
@@ -26,13 +35,13 @@ export function oneShotCli(): Scenario<BenchContext> {
         key: 'cli',
         label: 'kube-exec CLI',
         side: 'ours',
-        run: async (ctx) => ({ ms: (await runMeasured(ctx.node, [...cliBase(ctx), WEB.pod, '--', 'true'])).ms }),
+        run: (ctx) => whole(ctx, ctx.node, [...cliBase(ctx), WEB.pod, '--', 'true']),
       },
       {
         key: 'kubectl',
         label: 'kubectl',
         side: 'kubectl',
-        run: async (ctx) => ({ ms: (await runMeasured(ctx.kubectl, [...kubectlBase(ctx), 'exec', WEB.pod, '--', 'true'])).ms }),
+        run: (ctx) => whole(ctx, ctx.kubectl, [...kubectlBase(ctx), 'exec', WEB.pod, '--', 'true']),
       },
     ],
     checks: [{ label: 'CLI within 1.5× kubectl', metric: 'ms', ours: 'cli', theirs: 'kubectl', kind: 'ratio', op: '<=', limit: 1.5 }],
@@ -44,8 +53,8 @@ export function oneShotClick(): Scenario<BenchContext> {
     id: '1b',
     title: 'One-shot exec, a click in the loaded extension',
     method:
-      'Engine already loaded with a warm client (a long-lived worker process): `ExecSession.start` of `true` to its exit status, timed inside the worker; vs the whole `kubectl exec web-0 -- true` process a kubectl-based tool spawns per action. Ceiling: a bare `ws` client doing the same exec in-process.',
-    metrics: [wall],
+      'Engine already loaded with a warm client (a long-lived worker process): `ExecSession.start` of `true` to its exit status, timed inside the worker (CPU time: what the worker used, from `process.cpuUsage`); vs the whole `kubectl exec web-0 -- true` process a kubectl-based tool spawns per action. Ceiling: a bare `ws` client doing the same exec in-process.',
+    metrics: [wall, cpu],
     rounds: 15,
     warmup: 2,
     variants: [
@@ -53,13 +62,16 @@ export function oneShotClick(): Scenario<BenchContext> {
         key: 'engine',
         label: 'engine, in-process',
         side: 'ours',
-        run: async (ctx) => ({ ms: (await ctx.engine.request<{ ms: number }>({ op: 'oneShot', target: WEB, command: ['true'] })).ms }),
+        run: async (ctx) => ctx.engine.request<{ ms: number; cpuMs: number }>({ op: 'oneShot', target: WEB, command: ['true'] }),
       },
       {
         key: 'kubectl',
         label: 'kubectl process',
         side: 'kubectl',
-        run: async (ctx) => ({ ms: (await runMeasured(ctx.kubectl, [...kubectlBase(ctx), 'exec', WEB.pod, '--', 'true'])).ms }),
+        run: async (ctx) => {
+          const { ms, cpuMs } = await whole(ctx, ctx.kubectl, [...kubectlBase(ctx), 'exec', WEB.pod, '--', 'true']);
+          return { ms: ms!, cpuMs: cpuMs! };
+        },
       },
       {
         key: 'bare',

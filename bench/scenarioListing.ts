@@ -28,6 +28,7 @@ export function listingAtScale(): Scenario<BenchContext> {
       { key: 'firstPageMs', label: 'first page (namespace expand)', unit: 'ms', better: 'lower' },
       { key: 'fullMs', label: 'full pod model, all namespaces', unit: 'ms', better: 'lower' },
       { key: 'rss', label: 'peak RSS', unit: 'MiB', better: 'lower' },
+      { key: 'cpuMs', label: 'CPU time of the process (user + sys)', unit: 'ms', better: 'lower' },
     ],
     rounds: 5,
     warmup: 1,
@@ -41,7 +42,7 @@ export function listingAtScale(): Scenario<BenchContext> {
           const out = JSON.parse(r.stdout.toString('utf8')) as ListingOutput;
           const expected = ctx.sizes.listingPods;
           if (out.pods < expected) throw new Error(`the engine listed ${out.pods} pods, expected at least ${expected}`);
-          return { firstPageMs: out.firstPageMs, fullMs: out.fullModelMs, rss: r.rssMiB ?? Number.NaN };
+          return { firstPageMs: out.firstPageMs, fullMs: out.fullModelMs, rss: r.rssMiB ?? Number.NaN, cpuMs: r.cpuMs ?? Number.NaN };
         },
       },
       {
@@ -52,7 +53,7 @@ export function listingAtScale(): Scenario<BenchContext> {
           const r = await runMeasured(ctx.kubectl, [...kubectlBase(ctx), 'get', 'pods', '-A', '-o', 'json', '--cache-dir', `${ctx.tmp}/kubectl-cache`], {
             rss: { tmp: ctx.tmp },
           });
-          return { fullMs: r.ms, rss: r.rssMiB ?? Number.NaN };
+          return { fullMs: r.ms, rss: r.rssMiB ?? Number.NaN, cpuMs: r.cpuMs ?? Number.NaN };
         },
       },
     ],

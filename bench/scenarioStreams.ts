@@ -5,7 +5,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cliBase, kubectlBase, type BenchContext } from './context.ts';
 import type { MetricDef, Sample, Scenario } from './model.ts';
-import { runMeasured, type RunResult } from './proc.ts';
+import { processCpuMs, runMeasured, type RunResult } from './proc.ts';
 
 const POD = 'web-0';
 /** Below this, outputs are small enough to capture and check (smoke runs). */
@@ -15,11 +15,21 @@ const metrics: MetricDef[] = [
   { key: 'mibs', label: 'throughput', unit: 'MiB/s', better: 'higher' },
   { key: 'rss', label: 'peak RSS', unit: 'MiB', better: 'lower' },
   { key: 'ms', label: 'wall time', unit: 'ms', better: 'lower' },
+  { key: 'cpuMs', label: 'CPU time (user + sys)', unit: 'ms', better: 'lower' },
+  { key: 'serverCpuMs', label: 'kubesim CPU time meanwhile', unit: 'ms', better: 'lower' },
 ];
+
+/** Runs `fn` and adds the CPU time kubesim spent meanwhile: the server's share of the round. */
+async function withServerCpu(ctx: BenchContext, fn: () => Promise<Sample>): Promise<Sample> {
+  const before = await processCpuMs(ctx.kubesimPid);
+  const sample = await fn();
+  return { ...sample, serverCpuMs: (await processCpuMs(ctx.kubesimPid)) - before };
+}
 
 function sample(r: RunResult, bytes: number): Sample {
   const s: Sample = { mibs: bytes / 2 ** 20 / (r.ms / 1000), ms: r.ms };
   if (r.rssMiB !== undefined) s['rss'] = r.rssMiB;
+  if (r.cpuMs !== undefined) s['cpuMs'] = r.cpuMs;
   return s;
 }
 
@@ -46,18 +56,19 @@ export function outputThroughput(): Scenario<BenchContext> {
     rounds: 5,
     warmup: 1,
     variants: [
-      { key: 'cli', label: 'kube-exec CLI', side: 'ours', run: (ctx) => run(ctx, ctx.node, [...cliBase(ctx), POD, '--', ...command(ctx)]) },
-      { key: 'kubectl', label: 'kubectl', side: 'kubectl', run: (ctx) => run(ctx, ctx.kubectl, [...kubectlBase(ctx), 'exec', POD, '--', ...command(ctx)]) },
+      { key: 'cli', label: 'kube-exec CLI', side: 'ours', run: (ctx) => withServerCpu(ctx, () => run(ctx, ctx.node, [...cliBase(ctx), POD, '--', ...command(ctx)])) },
+      { key: 'kubectl', label: 'kubectl', side: 'kubectl', run: (ctx) => withServerCpu(ctx, () => run(ctx, ctx.kubectl, [...kubectlBase(ctx), 'exec', POD, '--', ...command(ctx)])) },
       {
         key: 'bare',
         label: 'bare ws reader (kubesim ceiling)',
         side: 'ceiling',
-        run: async (ctx) => {
-          const r = await runMeasured(ctx.node, bareArgs(ctx, [], command(ctx)), { rss: { tmp: ctx.tmp }, captureStdout: true, timeoutMs: 180_000 });
-          const { bytes } = JSON.parse(r.stdout.toString('utf8')) as { bytes: number };
-          if (bytes !== ctx.sizes.throughputBytes) throw new Error(`bare reader got ${bytes} bytes, expected ${ctx.sizes.throughputBytes}`);
-          return sample(r, bytes);
-        },
+        run: (ctx) =>
+          withServerCpu(ctx, async () => {
+            const r = await runMeasured(ctx.node, bareArgs(ctx, [], command(ctx)), { rss: { tmp: ctx.tmp }, captureStdout: true, timeoutMs: 180_000 });
+            const { bytes } = JSON.parse(r.stdout.toString('utf8')) as { bytes: number };
+            if (bytes !== ctx.sizes.throughputBytes) throw new Error(`bare reader got ${bytes} bytes, expected ${ctx.sizes.throughputBytes}`);
+            return sample(r, bytes);
+          }),
       },
     ],
     checks: [
@@ -113,18 +124,29 @@ export function stdinUpload(): Scenario<BenchContext> {
       state = { file, digest: await writeUploadFile(file, ctx.sizes.uploadBytes) };
     },
     variants: [
-      { key: 'cli', label: 'kube-exec CLI', side: 'ours', run: (ctx) => run(ctx, 'kube-exec CLI', ctx.node, [...cliBase(ctx), '-i', POD, '--', 'sha256sum']) },
-      { key: 'kubectl', label: 'kubectl', side: 'kubectl', run: (ctx) => run(ctx, 'kubectl', ctx.kubectl, [...kubectlBase(ctx), 'exec', '-i', POD, '--', 'sha256sum']) },
+      {
+        key: 'cli',
+        label: 'kube-exec CLI',
+        side: 'ours',
+        run: (ctx) => withServerCpu(ctx, () => run(ctx, 'kube-exec CLI', ctx.node, [...cliBase(ctx), '-i', POD, '--', 'sha256sum'])),
+      },
+      {
+        key: 'kubectl',
+        label: 'kubectl',
+        side: 'kubectl',
+        run: (ctx) => withServerCpu(ctx, () => run(ctx, 'kubectl', ctx.kubectl, [...kubectlBase(ctx), 'exec', '-i', POD, '--', 'sha256sum'])),
+      },
       {
         key: 'bare',
         label: 'bare ws writer (kubesim ceiling)',
         side: 'ceiling',
-        run: async (ctx) => {
-          const r = await runMeasured(ctx.node, bareArgs(ctx, ['--stdin', state!.file], ['sha256sum']), { rss: { tmp: ctx.tmp }, captureStdout: true, timeoutMs: 180_000 });
-          const { stdout } = JSON.parse(r.stdout.toString('utf8')) as { stdout: string };
-          check({ ...r, stdout: Buffer.from(stdout) }, 'bare ws writer');
-          return sample(r, ctx.sizes.uploadBytes);
-        },
+        run: (ctx) =>
+          withServerCpu(ctx, async () => {
+            const r = await runMeasured(ctx.node, bareArgs(ctx, ['--stdin', state!.file], ['sha256sum']), { rss: { tmp: ctx.tmp }, captureStdout: true, timeoutMs: 180_000 });
+            const { stdout } = JSON.parse(r.stdout.toString('utf8')) as { stdout: string };
+            check({ ...r, stdout: Buffer.from(stdout) }, 'bare ws writer');
+            return sample(r, ctx.sizes.uploadBytes);
+          }),
       },
     ],
     checks: [{ label: 'upload ≥ 1.0× kubectl', metric: 'mibs', ours: 'cli', theirs: 'kubectl', kind: 'ratio', op: '>=', limit: 1 }],
