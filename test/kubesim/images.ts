@@ -109,6 +109,17 @@ export function imageBase(image: string): string {
   return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
 
+/**
+ * The kubesim image behind an image reference: kubesim's own (`kubesim/bash:1.0`), or public
+ * busybox images (`busybox:1.36`, `docker.io/library/busybox`), which debug containers use.
+ * Undefined for anything else: kubesim cannot "pull" it.
+ */
+export function kubesimImage(image: string): ImageName | undefined {
+  const base = imageBase(image.trim()).replace(/^docker\.io\//, '').replace(/^library\//, '');
+  if (isKnownImage(base)) return base;
+  return base === 'busybox' ? 'kubesim/busybox' : undefined;
+}
+
 export interface ContainerRoot {
   root: string;
   binDir: string;
@@ -120,8 +131,7 @@ export interface ContainerRoot {
  * Unknown images get the bash image's tools.
  */
 export async function containerRoot(dir: string, ns: string, pod: string, container: string, image: string): Promise<ContainerRoot> {
-  const base = imageBase(image);
-  const binDir = imageBinDir(dir, isKnownImage(base) ? base : 'kubesim/bash');
+  const binDir = imageBinDir(dir, kubesimImage(image) ?? 'kubesim/bash');
   const root = join(dir, 'containers', ns, pod, container);
   await mkdir(join(root, 'usr'), { recursive: true });
   await mkdir(join(root, 'tmp'), { recursive: true });

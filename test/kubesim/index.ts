@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newTokens } from './auth.ts';
 import { createPki } from './certs.ts';
+import { ContainerRuntime } from './attach.ts';
+import { EphemeralContainers } from './ephemeral.ts';
 import { ExecManager } from './exec.ts';
 import {
   buildNamespace, bulkNamespaceName, bulkPod, completePod, fixturePods, LINUX_NODES, SYSTEM_NAMESPACES,
@@ -52,6 +54,8 @@ export interface KubesimFaults {
   refuseUpgrade: { code: number; message: string } | null;
   /** Compacts history: watches and continue tokens from any older resourceVersion get 410. */
   expireWatchHistory(): void;
+  /** The EphemeralContainers feature off: pods/{pod}/ephemeralcontainers answers 404 with empty details. */
+  ephemeralContainersDisabled: boolean;
 }
 
 export interface Kubesim {
@@ -130,6 +134,8 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
   const timers = new Set<NodeJS.Timeout>();
   const faultState = { latencyMs: 0, ignorePings: false, refuseUpgrade: null as { code: number; message: string } | null };
   const exec = new ExecManager(dir, faultState);
+  const runtime = new ContainerRuntime(dir, faultState);
+  const ephemeral = new EphemeralContainers(pods, runtime);
 
   const faults: Faults & KubesimFaults = {
     get latencyMs() { return faultState.latencyMs; },
@@ -138,6 +144,8 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
     set ignorePings(v: boolean) { faultState.ignorePings = v; },
     get refuseUpgrade() { return faultState.refuseUpgrade; },
     set refuseUpgrade(v: { code: number; message: string } | null) { faultState.refuseUpgrade = v; },
+    get ephemeralContainersDisabled() { return ephemeral.disabled; },
+    set ephemeralContainersDisabled(v: boolean) { ephemeral.disabled = v; },
     dropConnections() {
       for (const s of sockets) s.destroy();
     },
@@ -154,10 +162,11 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
     if (!pods.has(key)) return;
     pods.delete(key);
     exec.killPod(key);
+    runtime.killPod(key);
   };
 
   const state: ApiState = {
-    pods, namespaces, nodes, tokens, faults, exec,
+    pods, namespaces, nodes, tokens, faults, exec, runtime, ephemeral,
     deletePodGracefully(namespace, name, graceSeconds) {
       const key = `${namespace}/${name}`;
       const current = pods.get(key)!;
@@ -257,7 +266,8 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         api.close();
         for (const s of sockets) s.destroy();
-        await exec.stopAll();
+        ephemeral.stop();
+        await Promise.all([exec.stopAll(), runtime.stop()]);
         await closed;
         if (ownDir) await rm(dir, { recursive: true, force: true });
       })();

@@ -5,7 +5,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import type { ContainerRuntime } from './attach.ts';
 import { authenticate, authorize, forbiddenReason, type Attributes, type Tokens, type User } from './auth.ts';
+import type { EphemeralContainers } from './ephemeral.ts';
 import { AGGREGATED_TYPE, coreDiscovery, groupsDiscovery, wantsAggregated } from './discovery.ts';
 import { ExecManager, negotiateProtocol, V5, type ExecRequest } from './exec.ts';
 import type { Namespace, Pod } from './fixtures.ts';
@@ -38,6 +40,10 @@ export interface ApiState {
   tokens: Tokens;
   faults: Faults;
   exec: ExecManager;
+  /** Main processes and attach (attach.ts). */
+  runtime: ContainerRuntime;
+  /** pods/{pod}/ephemeralcontainers (ephemeral.ts). */
+  ephemeral: EphemeralContainers;
   /** API DELETE of a pod: mark it terminating now, remove it after the grace period. */
   deletePodGracefully(namespace: string, name: string, graceSeconds: number | undefined): Pod;
   /** Called with a function that ends an open watch; the function is dropped when the watch ends. */
@@ -647,7 +653,7 @@ export function createApi(state: ApiState): Api {
     sendJson(res, 200, pod);
   }
 
-  function serveSubresource(def: ResourceDef, route: ResourceRoute, verb: string, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+  function serveSubresource(def: ResourceDef, route: ResourceRoute, verb: string, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void | Promise<void> {
     if (def.name !== 'pods') return sendStatus(res, pathNotFound());
     const pod = state.pods.get(keyOf(def, route));
     switch (route.subresource) {
@@ -664,6 +670,9 @@ export function createApi(state: ApiState): Api {
       }
       case 'log':
         return serveLog(route, res, query, pod);
+      case 'ephemeralcontainers':
+        if (!route.namespace) return sendStatus(res, pathNotFound());
+        return state.ephemeral.serve(req.method ?? 'GET', route.namespace, route.name!, req).then((a) => sendJson(res, a.code, a.body));
       default:
         return sendStatus(res, pathNotFound());
     }
@@ -758,9 +767,7 @@ export function createApi(state: ApiState): Api {
       // checks above give it the same Status a real server would. Streaming SPDY is not modelled.
       return rawStatus(socket, failure(500, 'InternalError', `kubesim: ${req.headers.upgrade ?? 'this'} streaming is not implemented; use a WebSocket (${V5})`));
     }
-    if (route.subresource === 'attach') {
-      return rawStatus(socket, badRequest('kubesim: pods/attach is not implemented yet; use pods/exec'));
-    }
+    if (route.subresource === 'attach') return state.runtime.onUpgrade(req, socket, head, check);
 
     const q = url.searchParams;
     const command = q.getAll('command');
