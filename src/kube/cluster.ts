@@ -52,6 +52,8 @@ export interface ListAllPodsOptions {
 
 export interface WatchPodsOptions {
   labelSelector?: string;
+  /** E.g. `metadata.name=web-0` to follow one pod. */
+  fieldSelector?: string;
   minBackoffMs?: number;
   maxBackoffMs?: number;
   /** How long the server keeps each watch request open before the watcher renews it; default 5 to 10 minutes. */
@@ -213,13 +215,15 @@ export class ClusterClient {
   watchPods(namespace: string | undefined, listener: PodWatchListener, options: WatchPodsOptions = {}): PodWatch {
     if (this.lifetime.signal.aborted) throw new Error(this.closedMessage());
     const selector = options.labelSelector;
+    const fieldSelector = options.fieldSelector;
     const source: PodWatchSource = {
       server: this.server,
-      listAll: (signal) => this.listAllPods(namespace, { labelSelector: selector, signal }),
+      listAll: (signal) => this.listAllPods(namespace, { labelSelector: selector, fieldSelector, signal }),
       openWatch: (resourceVersion, timeoutSeconds, signal) => {
         const query = new URLSearchParams({ watch: '1', allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) });
         if (resourceVersion) query.set('resourceVersion', resourceVersion);
         if (selector) query.set('labelSelector', selector);
+        if (fieldSelector) query.set('fieldSelector', fieldSelector);
         return this.send(`${podsPath(namespace)}?${query}`, signal, timeoutSeconds * 1000 + WATCH_GRACE_MS);
       },
     };
@@ -229,6 +233,16 @@ export class ClusterClient {
     this.watches.add(watcher);
     watcher.start();
     return watcher;
+  }
+
+  /**
+   * Sends a request with a JSON body (PATCH, PUT, POST) and returns the parsed answer; a
+   * failure is a KubeApiError with the server's Status. `contentType` names the patch type,
+   * e.g. `application/strategic-merge-patch+json`.
+   */
+  async requestJson<T>(method: string, pathAndQuery: string, body: unknown, contentType = 'application/json', signal?: AbortSignal): Promise<T> {
+    const response = await this.send(pathAndQuery, signal, REQUEST_TIMEOUT_MS, { method, body: JSON.stringify(body), contentType });
+    return this.parseJson<T>(response, pathAndQuery, signal);
   }
 
   /** Stops every watch and request of this client and closes its connections. */
@@ -248,7 +262,10 @@ export class ClusterClient {
   }
 
   private async getJson<T>(pathAndQuery: string, signal: AbortSignal | undefined): Promise<T> {
-    const response = await this.send(pathAndQuery, signal, REQUEST_TIMEOUT_MS);
+    return this.parseJson<T>(await this.send(pathAndQuery, signal, REQUEST_TIMEOUT_MS), pathAndQuery, signal);
+  }
+
+  private async parseJson<T>(response: http.IncomingMessage, pathAndQuery: string, signal: AbortSignal | undefined): Promise<T> {
     let text: string;
     try {
       text = await readAll(response);
@@ -263,11 +280,16 @@ export class ClusterClient {
   }
 
   /**
-   * Sends a GET and resolves with the response once it is known to be a success; any other
-   * answer becomes a KubeApiError carrying the server's Status. `timeoutMs` is how long the
-   * connection may stay silent.
+   * Sends a request (a GET unless `init` says otherwise) and resolves with the response once it
+   * is known to be a success; any other answer becomes a KubeApiError carrying the server's
+   * Status. `timeoutMs` is how long the connection may stay silent.
    */
-  private async send(pathAndQuery: string, signal: AbortSignal | undefined, timeoutMs: number): Promise<http.IncomingMessage> {
+  private async send(
+    pathAndQuery: string,
+    signal: AbortSignal | undefined,
+    timeoutMs: number,
+    init: { method: string; body: string; contentType: string } = { method: 'GET', body: '', contentType: '' },
+  ): Promise<http.IncomingMessage> {
     const combined = signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
     if (combined.aborted) throw this.humanError(combined.reason, signal);
     const prepared = await this.prepare();
@@ -281,8 +303,13 @@ export class ClusterClient {
         url,
         {
           ...options,
-          method: 'GET',
-          headers: { ...(options.headers as Record<string, string> | undefined), Accept: 'application/json', 'User-Agent': 'kube-exec' },
+          method: init.method,
+          headers: {
+            ...(options.headers as Record<string, string> | undefined),
+            Accept: 'application/json',
+            'User-Agent': 'kube-exec',
+            ...(init.body ? { 'Content-Type': init.contentType, 'Content-Length': String(Buffer.byteLength(init.body)) } : {}),
+          },
           signal: combined,
         },
         (response) => {
@@ -303,7 +330,7 @@ export class ClusterClient {
       });
       // Stays attached after the response: a later socket error must not go unhandled.
       request.on('error', (err) => reject(this.humanError(err, signal)));
-      request.end();
+      request.end(init.body || undefined);
     });
   }
 
