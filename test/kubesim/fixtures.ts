@@ -58,7 +58,8 @@ export type PodState = 'running' | 'notready' | 'pending' | 'succeeded' | 'faile
 export interface PodTemplate {
   name: string;
   namespace: string;
-  containers: Array<{ name: string; image: string }>;
+  /** Beyond name and image, any container spec field (command, args, env, ports, workingDir). */
+  containers: Array<{ name: string; image: string; [key: string]: unknown }>;
   initContainers?: Array<{ name: string; image: string }>;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
@@ -92,8 +93,10 @@ function imageID(image: string): string {
   return `${repo}@sha256:${hex(image)}`;
 }
 
-function specContainer(c: { name: string; image: string }): ContainerSpec {
+function specContainer(c: { name: string; image: string; [key: string]: unknown }): ContainerSpec {
+  const { name: _name, image: _image, ...extra } = c;
   return {
+    ...extra,
     name: c.name,
     image: c.image,
     resources: {},
@@ -321,6 +324,9 @@ export const SYSTEM_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', '
 
 const DAY = 86_400;
 
+/** logger-0's main process: a numbered line a second on stdout, every fifth also on stderr. */
+const LOGGER = 'i=0; while :; do i=$((i+1)); echo "line $i"; if [ $((i % 5)) -eq 0 ]; then echo "line $i (stderr)" >&2; fi; sleep 1; done';
+
 /** The named fixture pods every test can rely on. */
 export function fixturePods(now = Date.now()): Pod[] {
   const bash = 'kubesim/bash';
@@ -348,6 +354,17 @@ export function fixturePods(now = Date.now()): Pod[] {
     { name: 'api-0', namespace: 'demo', containers: [{ name: 'app', image: bash }], labels: { app: 'api' }, ageSeconds: 90 },
     { name: 'api-1', namespace: 'demo', containers: [{ name: 'app', image: bash }], labels: { app: 'api' }, ageSeconds: 400 * DAY },
     { name: 'coredns-0', namespace: 'kube-system', containers: [{ name: 'coredns', image: 'kubesim/distroless' }], labels: { 'k8s-app': 'kube-dns' }, ageSeconds: 60 * DAY },
+    // Pods whose containers run a real main process (mainProcess.ts): logs and port-forward.
+    { name: 'logger-0', namespace: 'demo', containers: [{ name: 'app', image: 'kubesim/busybox', command: ['sh', '-c', LOGGER] }], labels: { app: 'logger' }, ageSeconds: 600 },
+    {
+      name: 'node-0', namespace: 'demo',
+      containers: [{
+        name: 'app', image: 'kubesim/node', command: ['node', '--inspect=127.0.0.1:9229', 'app.js'], workingDir: '/app',
+        env: [{ name: 'PORT', value: '8080' }],
+        ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }, { name: 'inspector', containerPort: 9229, protocol: 'TCP' }],
+      }],
+      labels: { app: 'node' }, ageSeconds: 600,
+    },
   ];
   const pods = t.map((tpl, i) => buildPod({ index: i, ...tpl }, now));
   // The crashlooping container has been restarting; give it a lastState that says so.

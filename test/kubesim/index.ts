@@ -11,6 +11,8 @@ import { createPki } from './certs.ts';
 import { ContainerRuntime } from './attach.ts';
 import { EphemeralContainers } from './ephemeral.ts';
 import { ExecManager } from './exec.ts';
+import { MainProcesses } from './mainProcess.ts';
+import { PortForwarder } from './portForward.ts';
 import {
   buildNamespace, bulkNamespaceName, bulkPod, completePod, fixturePods, LINUX_NODES, SYSTEM_NAMESPACES,
   type Namespace, type Pod,
@@ -71,6 +73,8 @@ export interface Kubesim {
   addNamespace(name: string): void;
   /** PIDs of the live processes started by exec (each a process tree's root). */
   execProcesses(): number[];
+  /** Host PID of a container's running main process (containers whose spec has a command). */
+  mainProcessPid(namespace: string, pod: string, container: string): number | undefined;
   readonly faults: KubesimFaults;
   /** Closes the server and every socket, kills exec processes, removes `dir` if kubesim made it. */
   stop(): Promise<void>;
@@ -134,6 +138,9 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
   const timers = new Set<NodeJS.Timeout>();
   const faultState = { latencyMs: 0, ignorePings: false, refuseUpgrade: null as { code: number; message: string } | null };
   const exec = new ExecManager(dir, faultState);
+  // Containers with a command run it from the start; their output is the pod log (mainProcess.ts).
+  const processes = new MainProcesses(dir, pods);
+  const portForward = new PortForwarder(processes, pods, faultState);
   const runtime = new ContainerRuntime(dir, faultState);
   const ephemeral = new EphemeralContainers(pods, runtime);
 
@@ -162,11 +169,12 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
     if (!pods.has(key)) return;
     pods.delete(key);
     exec.killPod(key);
+    portForward.killPod(key);
     runtime.killPod(key);
   };
 
   const state: ApiState = {
-    pods, namespaces, nodes, tokens, faults, exec, runtime, ephemeral,
+    pods, namespaces, nodes, tokens, faults, exec, processes, portForward, runtime, ephemeral,
     deletePodGracefully(namespace, name, graceSeconds) {
       const key = `${namespace}/${name}`;
       const current = pods.get(key)!;
@@ -228,6 +236,9 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
   const kubeconfigPath = options.kubeconfigPath ?? join(dir, 'kubeconfig');
   await writeKubeconfig(kubeconfigPath, dir, url, pki, tokens);
 
+  processes.start();
+  await processes.ready();
+
   let stopped: Promise<void> | undefined;
   const ensureNamespace = (name: string) => {
     if (!namespaces.has(name)) namespaces.add(name, buildNamespace(name, 0));
@@ -258,6 +269,9 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
     execProcesses() {
       return exec.pids();
     },
+    mainProcessPid(namespace, pod, container) {
+      return processes.pid(`${namespace}/${pod}`, container);
+    },
     stop() {
       stopped ??= (async () => {
         for (const t of timers) clearTimeout(t);
@@ -266,6 +280,8 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         api.close();
         for (const s of sockets) s.destroy();
+        portForward.stopAll();
+        await processes.stop();
         ephemeral.stop();
         await Promise.all([exec.stopAll(), runtime.stop()]);
         await closed;

@@ -11,6 +11,9 @@ import type { EphemeralContainers } from './ephemeral.ts';
 import { AGGREGATED_TYPE, coreDiscovery, groupsDiscovery, wantsAggregated } from './discovery.ts';
 import { ExecManager, negotiateProtocol, V5, type ExecRequest } from './exec.ts';
 import type { Namespace, Pod } from './fixtures.ts';
+import { serveLogs } from './logs.ts';
+import type { MainProcesses } from './mainProcess.ts';
+import type { PortForwarder } from './portForward.ts';
 import {
   fieldValue, matchesFields, matchesLabels, NAMESPACE_FIELDS, NODE_FIELDS, parseFieldSelector, parseLabelSelector,
   POD_FIELDS, SelectorError, type FieldRequirement, type LabelRequirement,
@@ -40,6 +43,10 @@ export interface ApiState {
   tokens: Tokens;
   faults: Faults;
   exec: ExecManager;
+  /** Containers' main processes and their logs (mainProcess.ts, logs.ts). */
+  processes: MainProcesses;
+  /** pods/{pod}/portforward (portForward.ts). */
+  portForward: PortForwarder;
   /** Main processes and attach (attach.ts). */
   runtime: ContainerRuntime;
   /** pods/{pod}/ephemeralcontainers (ephemeral.ts). */
@@ -669,7 +676,10 @@ export function createApi(state: ApiState): Api {
         return sendStatus(res, badRequest('Upgrade request required'));
       }
       case 'log':
-        return serveLog(route, res, query, pod);
+        return serveLog(route, req, res, query, pod);
+      case 'portforward':
+        // Not an upgrade: the proxy to the kubelet refuses it.
+        return sendStatus(res, pod ? badRequest('Upgrade request required') : notFound('pods', route.name!));
       case 'ephemeralcontainers':
         if (!route.namespace) return sendStatus(res, pathNotFound());
         return state.ephemeral.serve(req.method ?? 'GET', route.namespace, route.name!, req).then((a) => sendJson(res, a.code, a.body));
@@ -679,17 +689,11 @@ export function createApi(state: ApiState): Api {
     void verb;
   }
 
-  function serveLog(route: ResourceRoute, res: ServerResponse, query: URLSearchParams, pod: Pod | undefined): void {
+  function serveLog(route: ResourceRoute, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, pod: Pod | undefined): void {
     if (!pod) return sendStatus(res, notFound('pods', route.name!));
     const container = resolveContainer(pod, query.get('container') ?? '');
     if (typeof container !== 'string') return sendStatus(res, container);
-    const status = [...(pod.status.containerStatuses ?? []), ...(pod.status.initContainerStatuses ?? [])].find((c) => c.name === container);
-    const waiting = status?.state['waiting'];
-    if (waiting) {
-      return sendStatus(res, badRequest(`container "${container}" in pod "${pod.metadata.name}" is waiting to start: ${String(waiting['reason'] ?? 'ContainerCreating')}`));
-    }
-    res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
-    res.end(`kubesim: container ${container} of pod ${pod.metadata.namespace}/${pod.metadata.name} started\n`);
+    serveLogs(state.processes, req, res, pod, container, query);
   }
 
   /** streamLocation's container choice; returns the name or a 400 Status. */
@@ -753,6 +757,9 @@ export function createApi(state: ApiState): Api {
     await delay();
     const url = new URL(req.url ?? '/', 'https://kubesim');
     const route = parseResourcePath(url.pathname);
+    if (route?.resource === 'pods' && route.subresource === 'portforward' && route.name) {
+      return state.portForward.onUpgrade(req, socket, head, route.namespace, route.name, state.tokens);
+    }
     const isWebSocket = (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
     if (!route || route.resource !== 'pods' || (route.subresource !== 'exec' && route.subresource !== 'attach')) {
       const user = authenticate(req, state.tokens);
