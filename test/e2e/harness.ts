@@ -4,7 +4,7 @@
 // fresh user data, extensions and workspace; stop() ends every process it started.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { access, copyFile, cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -176,6 +176,7 @@ function tail(text: string, lines: number): string {
 // Process groups of code-servers still running: killed on any way out of this process, so a
 // crashed or interrupted test run leaves no editor behind.
 const liveGroups = new Set<number>();
+const liveTempDirs = new Set<string>();
 let exitHookInstalled = false;
 let signalHooksInstalled = false;
 
@@ -190,8 +191,10 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
 function installExitHooks(handleSignals: boolean): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
+    // Synchronous: nothing asynchronous runs once 'exit' fires.
     process.on('exit', () => {
       for (const pgid of liveGroups) killGroup(pgid, 'SIGKILL');
+      for (const dir of liveTempDirs) rmSync(dir, { recursive: true, force: true });
     });
   }
   // A signal's default action ends the process without 'exit' firing.
@@ -357,8 +360,13 @@ export async function startVsCode(options: StartOptions = {}): Promise<VsCode> {
     await checkCodeServerInstalled();
     const vsix = await ensureVsix();
 
+    installExitHooks(true);
     const temp = await mkdtemp(path.join(tmpdir(), 'kube-exec-e2e-'));
-    cleanups.push(() => rm(temp, { recursive: true, force: true }));
+    liveTempDirs.add(temp);
+    cleanups.push(async () => {
+      await rm(temp, { recursive: true, force: true });
+      liveTempDirs.delete(temp);
+    });
     const userDataDir = path.join(temp, 'ud');
     const extensionsDir = path.join(temp, 'ext');
     const workspace = path.join(temp, 'workspace');
