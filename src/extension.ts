@@ -3,7 +3,9 @@ import * as vscode from 'vscode';
 import { ClusterSet } from './kube/clusterSet.ts';
 import { registerCommands } from './editor/commands.ts';
 import { registerContainerFiles } from './editor/containerFileSystem.ts';
+import { registerPortForwardsAndDebugger } from './editor/debugAttach.ts';
 import { KubeconfigSource } from './editor/kubeconfigSource.ts';
+import { registerLogs } from './editor/logs.ts';
 import { affectsSettings, readSettings } from './editor/settings.ts';
 import { shellTerminalOptions } from './editor/shellLauncher.ts';
 import { TargetPicker } from './editor/targetPicker.ts';
@@ -31,6 +33,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     registerCommands({ tree, view, picker, reload: () => source.scheduleReload() }),
     registerSavedCommands({ clusters }),
     registerContainerFiles({ clusters, picker }),
+    registerLogs({ clusters, picker }),
+    registerPortForwardsAndDebugger({ clusters, picker, memento: context.globalState }),
     vscode.window.registerTerminalProfileProvider('kubeExec.shell', {
       async provideTerminalProfile() {
         const target = await picker.pickContainer();
