@@ -9,6 +9,7 @@ import type { ClusterTreeProvider } from './tree/clusterTreeProvider.ts';
 import { openShellTerminal, type ContainerTarget } from './shellLauncher.ts';
 import type { TargetPicker } from './targetPicker.ts';
 import { addKubeconfigFile } from './settings.ts';
+import { attachContainerCommand, debugContainerCommand } from './debugContainer.ts';
 
 export interface CommandDeps {
   tree: ClusterTreeProvider;
@@ -67,9 +68,9 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable {
       if (node instanceof NamespaceNode) node.showMore();
     },
 
-    'kubeExec.debugContainer': () => {
-      void vscode.window.showInformationMessage('Debug containers are coming in a later version of Kube Exec. Until then: kubectl debug -it POD --image=busybox --target=CONTAINER');
-    },
+    'kubeExec.debugContainer': (node) => debugContainerCommand(clusters, picker, node),
+
+    'kubeExec.attachContainer': (node) => attachContainerCommand(clusters, picker, node),
 
     'kubeExec.addKubeconfig': async () => {
       const uris = await vscode.window.showOpenDialog({ title: 'Add a kubeconfig file', canSelectMany: true, openLabel: 'Add' });
