@@ -172,7 +172,7 @@ function openAttachTerminal(clusters: () => ClusterSet, target: AttachTarget, fr
       nudge = false;
       return { session, shell: target.container };
     },
-    offerDebugContainer() {
+    debugContainer() {
       // Attaching never looks for a shell.
     },
   };

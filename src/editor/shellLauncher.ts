@@ -37,11 +37,16 @@ export function shellTerminalOptions(clusters: () => ClusterSet, target: Contain
         },
       );
     },
-    offerDebugContainer() {
+    debugContainer(action) {
+      const start = () => void vscode.commands.executeCommand('kubeExec.debugContainer', target);
+      if (action === 'start') {
+        start();
+        return;
+      }
       void vscode.window
         .showWarningMessage(`${terminalName(target)} has no shell. Start a debug container in the pod to get one.`, 'Debug Container...')
         .then((choice) => {
-          if (choice) void vscode.commands.executeCommand('kubeExec.debugContainer', target);
+          if (choice) start();
         });
     },
   };

@@ -21,8 +21,8 @@ export interface ShellConnector {
   readonly description: string;
   /** Opens a shell of the given size; throws NoShellError, or an Error with a message for people. */
   open(size: TerminalSize): Promise<{ session: ShellSessionLike; shell: string }>;
-  /** Offered when the container has no shell. */
-  offerDebugContainer(): void;
+  /** The container has no shell: 'offer' a debug container, or 'start' one (the user pressed D). */
+  debugContainer(action: 'offer' | 'start'): void;
 }
 
 type Ended = 'exit' | 'error' | 'noShell' | 'connectionLost';
@@ -45,7 +45,6 @@ export class ShellTerminal implements vscode.Pseudoterminal {
   private session: ShellSessionLike | undefined;
   private size: TerminalSize = { columns: 80, rows: 24 };
   private early = '';
-  private exitCode = 0;
 
   constructor(connector: ShellConnector) {
     this.connector = connector;
@@ -67,7 +66,7 @@ export class ShellTerminal implements vscode.Pseudoterminal {
       if (this.closed()) return;
       if (err instanceof NoShellError) {
         this.end('noShell', `${RED}${err.message}${RESET}\n${YELLOW}A debug container can bring a shell and tools into this pod. Press D to start one, any other key to close.${RESET}`);
-        this.connector.offerDebugContainer();
+        this.connector.debugContainer('offer');
       } else {
         this.end('error', `${RED}${errorText(err)}${RESET}\n${DIM}Press any key to close.${RESET}`);
       }
@@ -111,7 +110,6 @@ export class ShellTerminal implements vscode.Pseudoterminal {
           this.close(0);
           return;
         }
-        this.exitCode = result.code;
         this.end('exit', `\n${YELLOW}The shell exited with code ${result.code}.${RESET} ${DIM}Press Enter to open a new shell, any other key to close.${RESET}`);
         return;
       case 'error':
@@ -142,15 +140,16 @@ export class ShellTerminal implements vscode.Pseudoterminal {
           this.message('');
           void this.connect();
         } else {
-          this.close(this.state === 'exit' ? this.exitCode : 1);
+          this.close();
         }
         return;
       case 'noShell':
-        if (data.toLowerCase() === 'd') this.connector.offerDebugContainer();
-        this.close(1);
+        if (data.toLowerCase() === 'd') this.connector.debugContainer('start');
+        this.close();
         return;
       case 'error':
-        this.close(1);
+        // The outcome is on screen already; a code here would make VS Code announce it again.
+        this.close();
         return;
     }
   }
