@@ -520,6 +520,7 @@ class Session {
     });
 
     let stdinClosed = false;
+    let waitingForDrain = false;
     const closeStdin = () => {
       if (stdinClosed) return;
       stdinClosed = true;
@@ -529,9 +530,14 @@ class Session {
       const frame = this.decode(raw, isBinary);
       if (!frame) return;
       if (frame.channel === STDIN && child.stdin && !stdinClosed) {
-        if (!child.stdin.write(frame.payload)) {
+        // Frames already received while paused still arrive: wait for one drain, not one per frame.
+        if (!child.stdin.write(frame.payload) && !waitingForDrain) {
+          waitingForDrain = true;
           this.ws.pause();
-          child.stdin.once('drain', () => this.ws.resume());
+          child.stdin.once('drain', () => {
+            waitingForDrain = false;
+            this.ws.resume();
+          });
         }
       } else if (frame.channel === CLOSE && this.req.protocol === V5 && frame.payload[0] === STDIN) {
         closeStdin();
