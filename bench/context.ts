@@ -2,6 +2,8 @@
 // warm engine worker, and the sizes of the run (a smoke run shrinks them).
 import type { ChildScripts } from './childBundle.ts';
 import type { EngineClient } from './engineClient.ts';
+import type { MetricDef, Sample } from './model.ts';
+import { processCpuMs } from './proc.ts';
 
 export interface Sizes {
   /** Scenario 4: bytes of `head -c N /dev/zero`. */
@@ -68,4 +70,13 @@ export function kubectlBase(ctx: BenchContext): string[] {
 
 export function cliBase(ctx: BenchContext): string[] {
   return [ctx.cli, 'exec', '--kubeconfig', ctx.kubeconfig, '--context', ctx.context];
+}
+
+export const SERVER_CPU: MetricDef = { key: 'serverCpuMs', label: 'kubesim CPU time meanwhile', unit: 'ms', better: 'lower' };
+
+/** Runs `fn` and adds the CPU time kubesim spent meanwhile: the server's share of the round. */
+export async function withServerCpu(ctx: BenchContext, fn: () => Promise<Sample>): Promise<Sample> {
+  const before = await processCpuMs(ctx.kubesimPid);
+  const sample = await fn();
+  return { ...sample, serverCpuMs: (await processCpuMs(ctx.kubesimPid)) - before };
 }

@@ -1,9 +1,10 @@
 // `npm run bench`: kubesim on loopback, every scenario for our engine and for kubectl, one
 // table on stdout, and results.json + report.md + report.svg next to this file.
 // Flags: --smoke (tiny sizes, one round, for the smoke test), --only 1a,4 (some scenarios),
-// --rounds N (override every scenario's rounds), --out DIR. The CLI and the child processes
+// --rounds N (override every scenario's rounds), --out DIR, --render (rewrite report.md and
+// report.svg from the results.json already in --out, e.g. after editing notes.ts). The CLI and the child processes
 // are bundled into a scratch directory, so the shared dist/ is never touched.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -126,9 +127,16 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       rounds: { type: 'string' },
       out: { type: 'string' },
+      render: { type: 'boolean', default: false },
     },
   });
   const outDir = values.out ?? BENCH_DIR;
+  if (values.render) {
+    const saved = JSON.parse(await readFile(join(outDir, 'results.json'), 'utf8')) as BenchResults;
+    await writeReport(saved, outDir);
+    console.log(consoleTable(saved));
+    return;
+  }
   const results = await runBench({
     smoke: values.smoke,
     only: values.only?.split(',').map((s) => s.trim()),

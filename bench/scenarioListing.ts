@@ -30,7 +30,7 @@ export function listingAtScale(): Scenario<BenchContext> {
       { key: 'rss', label: 'peak RSS', unit: 'MiB', better: 'lower' },
       { key: 'cpuMs', label: 'CPU time of the process (user + sys)', unit: 'ms', better: 'lower' },
     ],
-    rounds: 5,
+    rounds: 4,
     warmup: 1,
     variants: [
       {

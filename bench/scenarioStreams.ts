@@ -3,9 +3,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cliBase, kubectlBase, type BenchContext } from './context.ts';
+import { cliBase, kubectlBase, SERVER_CPU, withServerCpu, type BenchContext } from './context.ts';
 import type { MetricDef, Sample, Scenario } from './model.ts';
-import { processCpuMs, runMeasured, type RunResult } from './proc.ts';
+import { runMeasured, type RunResult } from './proc.ts';
 
 const POD = 'web-0';
 /** Below this, outputs are small enough to capture and check (smoke runs). */
@@ -16,15 +16,9 @@ const metrics: MetricDef[] = [
   { key: 'rss', label: 'peak RSS', unit: 'MiB', better: 'lower' },
   { key: 'ms', label: 'wall time', unit: 'ms', better: 'lower' },
   { key: 'cpuMs', label: 'CPU time (user + sys)', unit: 'ms', better: 'lower' },
-  { key: 'serverCpuMs', label: 'kubesim CPU time meanwhile', unit: 'ms', better: 'lower' },
+  SERVER_CPU,
 ];
 
-/** Runs `fn` and adds the CPU time kubesim spent meanwhile: the server's share of the round. */
-async function withServerCpu(ctx: BenchContext, fn: () => Promise<Sample>): Promise<Sample> {
-  const before = await processCpuMs(ctx.kubesimPid);
-  const sample = await fn();
-  return { ...sample, serverCpuMs: (await processCpuMs(ctx.kubesimPid)) - before };
-}
 
 function sample(r: RunResult, bytes: number): Sample {
   const s: Sample = { mibs: bytes / 2 ** 20 / (r.ms / 1000), ms: r.ms };
@@ -53,7 +47,7 @@ export function outputThroughput(): Scenario<BenchContext> {
     method:
       '`head -c 256MiB /dev/zero` in web-0; our CLI (`node dist/cli.js exec`) vs `kubectl exec`, stdout to /dev/null; MiB/s over the whole process, peak RSS from GNU time (%M). Ceiling: a bare `ws` reader in its own Node process.',
     metrics,
-    rounds: 5,
+    rounds: 4,
     warmup: 1,
     variants: [
       { key: 'cli', label: 'kube-exec CLI', side: 'ours', run: (ctx) => withServerCpu(ctx, () => run(ctx, ctx.node, [...cliBase(ctx), POD, '--', ...command(ctx)])) },
@@ -117,7 +111,7 @@ export function stdinUpload(): Scenario<BenchContext> {
     method:
       '64 MiB of random bytes from a file into `sha256sum` in web-0 with `-i` (the digest is checked every round); our CLI vs `kubectl exec -i`; MiB/s over the whole process. Ceiling: a bare `ws` writer in its own Node process.',
     metrics,
-    rounds: 5,
+    rounds: 4,
     warmup: 1,
     async setup(ctx) {
       const file = join(ctx.tmp, 'upload.bin');
