@@ -474,27 +474,31 @@ async function openKubeExecView(page: Page): Promise<Locator> {
 }
 
 async function runCommand(page: Page, title: string): Promise<void> {
-  const input = page.locator('.quick-input-widget input');
-  // F1 is now and then swallowed while an editor or the previous picker takes focus.
-  for (let attempt = 1; ; attempt++) {
-    await page.keyboard.press('F1');
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('input.input');
+  // The palette closes when it loses focus, and on a busy machine a terminal or view that is
+  // still settling takes focus a moment after F1. Each try starts over; Enter is the last step,
+  // so no command ever runs twice.
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
     try {
-      await input.waitFor({ timeout: 3_000 });
-      break;
+      if (await widget.isVisible()) {
+        // A picker left open by an earlier step.
+        await page.keyboard.press('Escape');
+        await widget.waitFor({ state: 'hidden', timeout: 3_000 });
+      }
+      await page.keyboard.press('F1');
+      await input.waitFor({ timeout: 5_000 });
+      await input.fill(`>${title}`, { timeout: 5_000 });
+      await page.locator('.quick-input-list .monaco-list-row').first().filter({ hasText: title }).waitFor({ timeout: 10_000 });
+      // No wait for the palette to close: a command may open a picker of its own in its place.
+      await input.press('Enter', { timeout: 5_000 });
+      return;
     } catch (error) {
-      if (attempt === 3) throw new Error('The command palette did not open on F1 (3 tries)', { cause: error });
-      await page.keyboard.press('Escape');
+      lastError = error;
     }
   }
-  await input.fill(`>${title}`);
-  const first = page.locator('.quick-input-list .monaco-list-row').first();
-  try {
-    await first.filter({ hasText: title }).waitFor();
-  } catch (error) {
-    throw new Error(`The command palette has no command "${title}" at the top`, { cause: error });
-  }
-  // No wait for the palette to close: a command may open a picker of its own in its place.
-  await input.press('Enter');
+  throw new Error(`Could not run "${title}" from the command palette (3 tries; is that its exact title?)`, { cause: lastError });
 }
 
 // Evaluated in the page (as text: the type-check has no DOM library). A terminal that is not
