@@ -50,6 +50,24 @@ export async function processCpuMs(pid: number): Promise<number> {
 
 let seq = 0;
 
+// Each measured command runs in a process group of its own, so a timeout (or the runner being
+// stopped) can end the whole tree: killing GNU time alone would orphan the command under it,
+// which keeps our pipes open and the run waiting forever.
+const liveGroups = new Set<number>();
+
+export function killMeasuredProcesses(): void {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  liveGroups.clear();
+}
+
+process.once('exit', killMeasuredProcesses);
+
 /** Runs a command to completion; rejects with its stderr when it exits non-zero or times out. */
 export async function runMeasured(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   let file = cmd;
@@ -67,21 +85,31 @@ export async function runMeasured(cmd: string, args: readonly string[], opts: Ru
       env: opts.env ?? process.env,
       cwd: opts.cwd,
       stdio: [stdin ? stdin.fd : 'ignore', opts.captureStdout ? 'pipe' : 'ignore', 'pipe'],
+      detached: true,
     });
+    const group = child.pid;
+    if (group !== undefined) liveGroups.add(group);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (b: Buffer) => out.push(b));
     child.stderr!.on('data', (b: Buffer) => err.push(b));
     const timeoutMs = opts.timeoutMs ?? 120_000;
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (group !== undefined) process.kill(-group, 'SIGKILL');
+    }, timeoutMs);
     const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (code, signal) => resolve({ code, signal }));
-    }).finally(() => clearTimeout(timer));
+    }).finally(() => {
+      clearTimeout(timer);
+      if (group !== undefined) liveGroups.delete(group);
+    });
     const ms = performance.now() - started;
     if (code !== 0) {
       const text = Buffer.concat(err).toString('utf8').trim().split('\n').slice(-3).join(' | ');
-      const why = signal === 'SIGKILL' ? `was killed after ${timeoutMs} ms` : `exited with ${code ?? signal}`;
+      const why = timedOut ? `did not finish within ${timeoutMs} ms and was killed` : `exited with ${code ?? signal}`;
       throw new Error(`${cmd} ${args.join(' ')} ${why}${text ? `: ${text}` : ''}`);
     }
     const result: RunResult = { ms, stdout: Buffer.concat(out) };

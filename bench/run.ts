@@ -17,7 +17,7 @@ import { runScenario, type Log } from './harness.ts';
 import { startKubesimProcess } from './kubesimProcess.ts';
 import type { BenchResults, MachineInfo, Scenario, ScenarioResult } from './model.ts';
 import { REPORT_TEXT } from './notes.ts';
-import { hasGnuTime, runMeasured } from './proc.ts';
+import { hasGnuTime, killMeasuredProcesses, runMeasured } from './proc.ts';
 import { chartBars, consoleTable, markdownReport } from './report.ts';
 import { keystrokeEcho, oneShotClick, oneShotCli, shellReady } from './scenarioExec.ts';
 import { extensionItself } from './scenarioExtension.ts';
@@ -148,6 +148,12 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.main) {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killMeasuredProcesses();
+      process.exit(130);
+    });
+  }
   main().catch((err: unknown) => {
     console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     process.exit(1);

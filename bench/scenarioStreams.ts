@@ -35,7 +35,7 @@ export function outputThroughput(): Scenario<BenchContext> {
   const command = (ctx: BenchContext) => ['head', '-c', String(ctx.sizes.throughputBytes), '/dev/zero'];
   const run = async (ctx: BenchContext, file: string, args: string[]): Promise<Sample> => {
     const capture = ctx.sizes.throughputBytes <= CHECK_OUTPUT_UP_TO;
-    const r = await runMeasured(file, args, { rss: { tmp: ctx.tmp }, captureStdout: capture, timeoutMs: 180_000 });
+    const r = await runMeasured(file, args, { rss: { tmp: ctx.tmp }, captureStdout: capture, timeoutMs: 120_000 });
     if (capture && r.stdout.length !== ctx.sizes.throughputBytes) {
       throw new Error(`${file} wrote ${r.stdout.length} bytes, expected ${ctx.sizes.throughputBytes}`);
     }
@@ -58,7 +58,7 @@ export function outputThroughput(): Scenario<BenchContext> {
         side: 'ceiling',
         run: (ctx) =>
           withServerCpu(ctx, async () => {
-            const r = await runMeasured(ctx.node, bareArgs(ctx, [], command(ctx)), { rss: { tmp: ctx.tmp }, captureStdout: true, timeoutMs: 180_000 });
+            const r = await runMeasured(ctx.node, bareArgs(ctx, [], command(ctx)), { rss: { tmp: ctx.tmp }, captureStdout: true, timeoutMs: 120_000 });
             const { bytes } = JSON.parse(r.stdout.toString('utf8')) as { bytes: number };
             if (bytes !== ctx.sizes.throughputBytes) throw new Error(`bare reader got ${bytes} bytes, expected ${ctx.sizes.throughputBytes}`);
             return sample(r, bytes);
@@ -101,7 +101,7 @@ export function stdinUpload(): Scenario<BenchContext> {
     if (got !== state!.digest) throw new Error(`${who}: sha256sum printed ${JSON.stringify(r.stdout.toString('utf8').slice(0, 100))}, expected ${state!.digest}`);
   };
   const run = async (ctx: BenchContext, who: string, file: string, args: string[]): Promise<Sample> => {
-    const r = await runMeasured(file, args, { rss: { tmp: ctx.tmp }, stdinFile: state!.file, captureStdout: true, timeoutMs: 180_000 });
+    const r = await runMeasured(file, args, { rss: { tmp: ctx.tmp }, stdinFile: state!.file, captureStdout: true, timeoutMs: 120_000 });
     check(r, who);
     return sample(r, ctx.sizes.uploadBytes);
   };
@@ -136,7 +136,7 @@ export function stdinUpload(): Scenario<BenchContext> {
         side: 'ceiling',
         run: (ctx) =>
           withServerCpu(ctx, async () => {
-            const r = await runMeasured(ctx.node, bareArgs(ctx, ['--stdin', state!.file], ['sha256sum']), { rss: { tmp: ctx.tmp }, captureStdout: true, timeoutMs: 180_000 });
+            const r = await runMeasured(ctx.node, bareArgs(ctx, ['--stdin', state!.file], ['sha256sum']), { rss: { tmp: ctx.tmp }, captureStdout: true, timeoutMs: 120_000 });
             const { stdout } = JSON.parse(r.stdout.toString('utf8')) as { stdout: string };
             check({ ...r, stdout: Buffer.from(stdout) }, 'bare ws writer');
             return sample(r, ctx.sizes.uploadBytes);

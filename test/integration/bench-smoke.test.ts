@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { allScenarios, runBench } from '../../bench/run.ts';
 import { evaluateCheck } from '../../bench/harness.ts';
+import { runMeasured } from '../../bench/proc.ts';
 import { percentile, summarize } from '../../bench/stats.ts';
 import { ratioChart } from '../../bench/svg.ts';
 
@@ -49,6 +50,13 @@ test('the chart draws one bar per ratio, on the side of 1x it belongs to', () =>
   assert.ok(Math.abs(bars[0]!.x + bars[0]!.w - bars[1]!.x) < 0.2);
   assert.equal(bars[0]!.fill, '#2da44e');
   assert.equal(bars[1]!.fill, '#cf222e');
+});
+
+test('a measured command that overruns is killed with everything it started, so the run goes on', { timeout: 10_000 }, async () => {
+  const started = Date.now();
+  // Under GNU time, with a grandchild holding our pipes: killing only the direct child would hang.
+  await assert.rejects(runMeasured('sh', ['-c', 'sleep 30 & sleep 30'], { rss: { tmp: tmpdir() }, timeoutMs: 300 }), /did not finish within 300 ms/);
+  assert.ok(Date.now() - started < 5000);
 });
 
 test('one tiny round of every scenario runs for ours and kubectl and writes the report', { timeout: 240_000 }, async () => {
