@@ -15,6 +15,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 let sim: Kubesim;
 let dir: string;
 let cli: string;
+let running: { kill(signal: NodeJS.Signals): boolean } | undefined;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cli-memory-'));
@@ -33,6 +34,7 @@ before(async () => {
 });
 
 after(async () => {
+  running?.kill('SIGKILL');
   await sim?.stop();
   await rm(dir, { recursive: true, force: true });
 });
@@ -51,6 +53,7 @@ test('256 MiB into a slow pipe: RSS stays bounded, every byte arrives', { timeou
   const child = spawn(process.execPath, [cli, 'exec', '--kubeconfig', sim.kubeconfigPath, 'web-0', '--', 'head', '-c', String(TOTAL), '/dev/zero'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running = child;
   let peak = 0;
   let stalledPeak = 0;
   const sampler = setInterval(() => void rssOf(child.pid!).then((rss) => (peak = Math.max(peak, rss))), 25);
