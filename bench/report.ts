@@ -74,14 +74,19 @@ export function consoleTable(results: BenchResults): string {
   const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i]!, i >= 3)).join('  ');
   const out = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)];
   out.push('', 'targets (issue 4):');
-  for (const s of results.scenarios) for (const c of s.checks) out.push(`  ${c.met ? 'met   ' : 'MISSED'} ${s.id} ${c.label}: ${checkValue(c)}`);
+  for (const s of results.scenarios) for (const c of s.checks) out.push(`  ${c.met ? 'met   ' : 'MISSED'} ${s.id} ${c.label}: ${checkValue(c, unitOf(s, c))}`);
   return out.join('\n');
 }
 
-export function checkValue(c: CheckResult): string {
-  if (c.kind === 'ratio') return `${fmtRatio(c.value)} (${fmt(c.oursMedian)} vs ${fmt(c.theirsMedian ?? Number.NaN)})`;
-  if (c.kind === 'difference') return `${c.value >= 0 ? '+' : ''}${fmt(c.value)} (${fmt(c.oursMedian)} vs ${fmt(c.theirsMedian ?? Number.NaN)})`;
-  return fmt(c.value);
+export function checkValue(c: CheckResult, unit = ''): string {
+  const vs = `(${fmt(c.oursMedian, unit)} vs ${fmt(c.theirsMedian ?? Number.NaN, unit)})`;
+  if (c.kind === 'ratio') return `${fmtRatio(c.value)} ${vs}`;
+  if (c.kind === 'difference') return `${c.value >= 0 ? '+' : ''}${fmt(c.value, unit)} ${vs}`;
+  return fmt(c.value, unit);
+}
+
+function unitOf(s: ScenarioResult, c: CheckResult): string {
+  return s.metrics.find((m) => m.key === c.metric)?.unit ?? '';
 }
 
 export function chartBars(results: BenchResults): RatioBar[] {
@@ -126,6 +131,7 @@ export function markdownReport(results: BenchResults, text: ReportText, chartFil
     `- ${m.cores} cores (${m.cpu}), ${m.memoryGiB.toFixed(0)} GiB RAM, ${m.os}; Node ${m.node}; kubectl ${m.kubectl}.`,
     '- Cluster: kubesim (the project\'s test API server) on loopback HTTPS, in its own process; exec runs real processes under real PTYs.',
     '- Each scenario warms up, then runs rounds in which ours and kubectl alternate (A B A B ...) so both see the same machine state. Medians of rounds are reported, with min and max; ratios are median(ours) / median(kubectl).',
+    '- Our CLI and the child processes (engine worker, listing, bare client, activation) run from esbuild bundles built at the start of the run, the way `npm run build` builds dist/: the shipped form, not TypeScript sources.',
     '- Whole-process numbers are spawn to exit. Peak RSS comes from GNU time (`%M`). In-process numbers are timed inside a long-lived Node process that holds the engine with a warm client, as the extension host does.',
     ...(m.loadAverage ? [`- 1-minute load average ${m.loadAverage[0].toFixed(1)} at the start and ${m.loadAverage[1].toFixed(1)} at the end of the run (the machine is shared).`] : []),
     `- Sizes: ${Object.entries(results.sizes).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}. Whole run: ${fmt(results.totalSeconds / 60)} min.`,
@@ -137,7 +143,7 @@ export function markdownReport(results: BenchResults, text: ReportText, chartFil
     '| Target (issue 4) | Result | |',
     '| --- | --- | --- |',
   );
-  for (const s of results.scenarios) for (const c of s.checks) out.push(`| ${s.id} ${mdEscape(c.label)} | ${mdEscape(checkValue(c))} | ${c.met ? 'met' : '**missed**'} |`);
+  for (const s of results.scenarios) for (const c of s.checks) out.push(`| ${s.id} ${mdEscape(c.label)} | ${mdEscape(checkValue(c, unitOf(s, c)))} | ${c.met ? 'met' : '**missed**'} |`);
   out.push('', '## Results', '', '| Scenario | Measure | Variant | Median | Min | Max | ours/kubectl |', '| --- | --- | --- | ---: | ---: | ---: | ---: |');
   for (const s of results.scenarios) {
     for (const r of rows(s)) {
