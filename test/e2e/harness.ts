@@ -43,6 +43,8 @@ const CHROMIUM_ARGS = [
 const QUIET_SETTINGS = {
   'security.workspace.trust.enabled': false,
   'terminal.integrated.gpuAcceleration': 'off',
+  // Otherwise closing the last terminal hides the panel, racing the terminal a test opens next.
+  'terminal.integrated.hideOnLastClosed': false,
   'workbench.startupEditor': 'none',
   'workbench.tips.enabled': false,
   'workbench.welcomePage.walkthroughs.openOnInstall': false,

@@ -90,7 +90,7 @@ test('Attach Debugger (Node.js) forwards the inspector port and pauses on the de
   // app.js runs `debugger;` every second: the session stops there, on that line.
   try {
     await page.locator('.debug-toolbar').waitFor({ timeout: 60_000 });
-    await page.locator('.editor-instance .view-line', { hasText: /^\s*debugger;$/ }).first().waitFor({ timeout: 60_000 });
+    await page.locator('.editor-instance .view-line', { hasText: /debugger;\s*$/ }).first().waitFor({ timeout: 60_000 });
     await page.locator('.editor-instance .debug-top-stack-frame-line').first().waitFor({ timeout: 60_000 });
     const runAndDebug = page.locator('.part.activitybar').getByRole('tab', { name: /^Run and Debug/ });
     if ((await runAndDebug.getAttribute('aria-selected')) !== 'true') await runAndDebug.click();
