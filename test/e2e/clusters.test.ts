@@ -170,7 +170,7 @@ test('busybox gets sh, distroless says it has no shell, the forbidden user sees 
   await expand(vscode.treeItem('default'));
   await openShellFromContextMenu(vscode.treeItem('web-0'));
   // The terminal wraps the long message: read it as one line.
-  const denied = (await vscode.waitForTerminalText(/Press any key to close/, 30_000)).replace(/\n/g, ' ');
+  const denied = (await vscode.waitForTerminalText(/Press any key to close/, 30_000)).replace(/\s+/g, ' ');
   assert.match(denied, /pods "web-0" is forbidden: User "dev" cannot create resource "pods\/exec" in API group "" in the namespace "default"/);
   await vscode.screenshot('forbidden');
   await vscode.page.keyboard.press('x');
