@@ -20,18 +20,6 @@ after(async () => {
   await vscode?.stop();
 }, { timeout: 30_000 });
 
-async function expand(item: Locator): Promise<void> {
-  await item.waitFor({ timeout: 30_000 });
-  // A click that lands while the row re-renders is lost: check that it took.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if ((await item.getAttribute('aria-expanded')) === 'true') return;
-    await item.click();
-    const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline && (await item.getAttribute('aria-expanded')) !== 'true') await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.equal(await item.getAttribute('aria-expanded'), 'true', 'the tree row expanded');
-}
-
 /** Rows scrolled out of view leave the DOM: start each test with every context collapsed. */
 async function collapseAll(): Promise<void> {
   await vscode.openKubeExecView();
@@ -43,22 +31,6 @@ async function collapseAll(): Promise<void> {
 
 async function description(item: Locator): Promise<string> {
   return item.locator('.label-description').innerText();
-}
-
-async function openShellFromContextMenu(item: Locator): Promise<void> {
-  // A tree item's tooltip, left by the pointer resting on another row, may cover this one.
-  await vscode.page.mouse.move(800, 300);
-  await vscode.page.locator('.context-view .hover-contents, .monaco-hover').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
-  await item.click({ button: 'right' });
-  const entry = vscode.page.locator('.context-view .action-item', { hasText: /^Open Shell$/ }).first();
-  await entry.waitFor();
-  // A menu ignores a click that comes too soon after it opened (taken as the end of the right-click).
-  await new Promise((r) => setTimeout(r, 300));
-  await entry.click();
-  if (await entry.isVisible().catch(() => false)) {
-    await entry.hover();
-    await vscode.page.keyboard.press('Enter');
-  }
 }
 
 /** Waits for a line that ends in a shell prompt character. */
@@ -79,10 +51,10 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
 test('the tree shows contexts, namespaces and pods with their states, and follows changes live', { timeout: 120_000 }, async () => {
   const t0 = Date.now();
   const step = (what: string) => console.log(`# ${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
-  await expand(vscode.treeItem('kubesim'));
+  await vscode.expand(vscode.treeItem('kubesim'));
   for (const ctx of ['kubesim-cert', 'kubesim-forbidden', 'kubesim-unreachable']) await vscode.treeItem(ctx).waitFor();
   step('contexts listed');
-  await expand(vscode.treeItem('default'));
+  await vscode.expand(vscode.treeItem('default'));
 
   const web = vscode.treeItem('web-0');
   await web.waitFor({ timeout: 30_000 });
@@ -100,7 +72,7 @@ test('the tree shows contexts, namespaces and pods with their states, and follow
 
   step('icons checked');
   // Containers, init containers included, under a pod.
-  await expand(vscode.treeItem('multi-0'));
+  await vscode.expand(vscode.treeItem('multi-0'));
   await vscode.treeItem('sidecar').waitFor();
   assert.match(await description(vscode.treeItem('init')), /^init · terminated/);
   await vscode.screenshot('tree');
@@ -116,14 +88,14 @@ test('the tree shows contexts, namespaces and pods with their states, and follow
 
 test('problems show in the tree where they happen, in words', { timeout: 90_000 }, async () => {
   await collapseAll();
-  await expand(vscode.treeItem('kubesim-unreachable'));
+  await vscode.expand(vscode.treeItem('kubesim-unreachable'));
   await vscode.treeItem(/^Unable to connect to https:\/\/127\.0\.0\.1:1/).waitFor({ timeout: 30_000 });
 
-  await expand(vscode.treeItem('kubesim-badtoken'));
+  await vscode.expand(vscode.treeItem('kubesim-badtoken'));
   await vscode.treeItem(/Unauthorized/).waitFor({ timeout: 30_000 });
 
   // The forbidden user may not list namespaces: the context's own namespace is shown, and why.
-  await expand(vscode.treeItem('kubesim-forbidden'));
+  await vscode.expand(vscode.treeItem('kubesim-forbidden'));
   await vscode.treeItem(/^This user may not list namespaces, so only the context's namespace "default" is shown/).waitFor({ timeout: 30_000 });
   await vscode.treeItem('default').waitFor();
   await vscode.screenshot('tree-errors');
@@ -131,9 +103,9 @@ test('problems show in the tree where they happen, in words', { timeout: 90_000 
 
 test('right-click a pod, Open Shell: commands run, resizes reach the shell, the exit code is shown', { timeout: 120_000 }, async () => {
   await collapseAll();
-  await expand(vscode.treeItem('kubesim'));
-  await expand(vscode.treeItem('default'));
-  await openShellFromContextMenu(vscode.treeItem('web-0'));
+  await vscode.expand(vscode.treeItem('kubesim'));
+  await vscode.expand(vscode.treeItem('default'));
+  await vscode.contextMenu(vscode.treeItem('web-0'), 'Open Shell');
   await vscode.waitForTerminalText(PROMPT, 30_000);
   await vscode.page.keyboard.type('echo $((6*7))\n');
   await vscode.waitForTerminalText(/^42$/m);
@@ -160,14 +132,14 @@ test('right-click a pod, Open Shell: commands run, resizes reach the shell, the 
 // test closes them all.
 test('busybox gets sh, distroless says it has no shell, the forbidden user sees the 403 message', { timeout: 120_000 }, async () => {
   await collapseAll();
-  await expand(vscode.treeItem('kubesim'));
-  await expand(vscode.treeItem('default'));
-  await openShellFromContextMenu(vscode.treeItem('busybox-0'));
+  await vscode.expand(vscode.treeItem('kubesim'));
+  await vscode.expand(vscode.treeItem('default'));
+  await vscode.contextMenu(vscode.treeItem('busybox-0'), 'Open Shell');
   await vscode.waitForTerminalText(PROMPT, 30_000);
   await vscode.page.keyboard.type('echo shell=${0##*/}\n');
   await vscode.waitForTerminalText(/^shell=sh$/m);
 
-  await openShellFromContextMenu(vscode.treeItem('distroless-0'));
+  await vscode.contextMenu(vscode.treeItem('distroless-0'), 'Open Shell');
   const text = await vscode.waitForTerminalText(/no shell/i, 30_000);
   assert.match(text, /bash.*ash.*sh/s, 'the shells tried are named');
   assert.match(text, /debug container/i, 'a debug container is offered');
@@ -176,10 +148,10 @@ test('busybox gets sh, distroless says it has no shell, the forbidden user sees 
   await vscode.runCommand('Notifications: Clear All Notifications');
 
   await collapseAll();
-  await expand(vscode.treeItem('kubesim-forbidden'));
+  await vscode.expand(vscode.treeItem('kubesim-forbidden'));
   // The forbidden user's namespace is "default" as well: its rows come after the admin's.
-  await expand(vscode.treeItem('default'));
-  await openShellFromContextMenu(vscode.treeItem('web-0'));
+  await vscode.expand(vscode.treeItem('default'));
+  await vscode.contextMenu(vscode.treeItem('web-0'), 'Open Shell');
   // The terminal wraps the long message: read it as one line.
   const denied = (await vscode.waitForTerminalText(/Press any key to close/, 30_000)).replace(/\s+/g, ' ');
   assert.match(denied, /pods "web-0" is forbidden: User "dev" cannot create resource "pods\/exec" in API group "" in the namespace "default"/);
@@ -190,9 +162,9 @@ test('closing a shell terminal ends the shell in the container', { timeout: 90_0
   await vscode.runCommand('Terminal: Kill All Terminals');
   await waitFor('earlier shells have ended', () => vscode.kubesim.execProcesses().length === 0, 20_000);
   await collapseAll();
-  await expand(vscode.treeItem('kubesim'));
-  await expand(vscode.treeItem('default'));
-  await openShellFromContextMenu(vscode.treeItem('web-0'));
+  await vscode.expand(vscode.treeItem('kubesim'));
+  await vscode.expand(vscode.treeItem('default'));
+  await vscode.contextMenu(vscode.treeItem('web-0'), 'Open Shell');
   await vscode.waitForTerminalText(PROMPT, 30_000);
   await vscode.page.keyboard.type('sleep 1000 &\n');
   await waitFor('the shell and its child run in kubesim', () => vscode.kubesim.execProcesses().length > 0);

@@ -50,8 +50,7 @@ async function containerMenu(pod: string, entry: string): Promise<void> {
     await vscode.screenshot(`container-files-no-app-under-${pod}`);
     throw err;
   });
-  await container.click({ button: 'right' });
-  await page.getByRole('menuitem', { name: entry }).click();
+  await vscode.contextMenu(container, entry);
 }
 
 async function answerInput(text: string): Promise<void> {
@@ -126,8 +125,7 @@ test('Open Container Folder shows the folder in the Explorer, where a new file i
     return undefined;
   }, 90_000);
 
-  await root.click({ button: 'right' });
-  await page.getByRole('menuitem', { name: 'New File...' }).click();
+  await vscode.contextMenu(root, 'New File...');
   await page.keyboard.type('created in the explorer.txt');
   await page.keyboard.press('Enter');
   await page.locator('.tabs-container .tab.active', { hasText: 'created in the explorer.txt' }).waitFor({ timeout: 30_000 });

@@ -24,11 +24,6 @@ after(async () => {
 /** A line that ends in a shell prompt. */
 const PROMPT = /[$#] ?$/m;
 
-async function contextMenu(item: Locator, entry: string | RegExp): Promise<void> {
-  await item.click({ button: 'right' });
-  await page.locator('.context-view .action-item', { hasText: entry }).first().click();
-}
-
 async function waitFor<T>(what: string, get: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -45,7 +40,7 @@ test('no shell in distroless-0: press D and get a prompt in a debug container', 
   await vscode.expand(vscode.treeItem('default'));
   const pod = vscode.treeItem('distroless-0');
   await pod.waitFor({ timeout: 30_000 });
-  await contextMenu(pod, /^Open Shell$/);
+  await vscode.contextMenu(pod, 'Open Shell');
   await vscode.waitForTerminalText(/Press D to start one/, 30_000);
 
   // The offer is also a notification; D in the terminal takes it at once.
@@ -83,7 +78,7 @@ test('no shell in distroless-0: press D and get a prompt in a debug container', 
   await page.keyboard.type('export LEFT=behind\n');
   await new Promise((r) => setTimeout(r, 500));
   await vscode.runCommand('Terminal: Kill the Active Terminal Instance');
-  await contextMenu(debugNode, /^Attach$/);
+  await vscode.contextMenu(debugNode, 'Attach');
   await vscode.waitForTerminalText(/If you see no prompt, press Enter\./, 30_000).catch(async (err: unknown) => {
     await vscode.screenshot('debug-container-attach-failed');
     throw err;

@@ -96,6 +96,14 @@ export interface VsCode {
   treeItem(name: string | RegExp): Locator;
   /** Expands a tree row and waits until it shows as expanded (a click during a re-render is lost). */
   expand(item: Locator): Promise<void>;
+  /**
+   * Right-clicks a tree row and runs the context menu entry whose text matches `entry` (a string
+   * matches the whole text). Guards against what loses such clicks on a busy machine: a tooltip
+   * covering the row, and a menu that takes a click right after opening as the right-click's end.
+   */
+  contextMenu(item: Locator, entry: string | RegExp): Promise<void>;
+  /** Moves the pointer away and waits until no tooltip covers the side bar. */
+  clearPointer(): Promise<void>;
   /** Messages of the notifications currently shown with the error icon. */
   errorNotifications(): Promise<string[]>;
   /** Ends the browser, code-server (its whole process group), kubesim, and removes temp dirs. */
@@ -419,6 +427,8 @@ export async function startVsCode(options: StartOptions = {}): Promise<VsCode> {
       waitForTerminalText: (pattern, timeoutMs) => waitForTerminalText(page, pattern, timeoutMs),
       treeItem: (name) => treeItem(page, name),
       expand,
+      contextMenu: (item, entry) => contextMenu(page, item, entry),
+      clearPointer: () => clearPointer(page),
       errorNotifications: () => errorNotifications(page),
       stop,
     };
@@ -446,6 +456,43 @@ async function expand(item: Locator): Promise<void> {
   }
   const label = await item.getAttribute('aria-label');
   throw new Error(`The tree row "${label}" did not expand after 3 clicks`);
+}
+
+async function contextMenu(page: Page, item: Locator, entry: string | RegExp): Promise<void> {
+  const text = typeof entry === 'string' ? new RegExp(`^${entry.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : entry;
+  await item.waitFor({ timeout: 30_000 });
+  const menu = page.locator('.context-view .monaco-menu');
+  const action = page.locator('.context-view').getByRole('menuitem', { name: text }).first();
+  for (let attempt = 1; ; attempt++) {
+    await clearPointer(page);
+    await item.click({ button: 'right' });
+    try {
+      await action.waitFor({ timeout: 5_000 });
+      break;
+    } catch (error) {
+      // The menu did not open, or opened for another row: close it and start again.
+      if (await menu.isVisible().catch(() => false)) await page.keyboard.press('Escape');
+      if (attempt === 3) throw new Error(`The context menu never showed ${text}`, { cause: error });
+    }
+  }
+  // A menu ignores a click that comes too soon after it opened.
+  await delay(300);
+  await action.click();
+  // A click the menu swallowed leaves it open: then take the entry with the keyboard.
+  if (!(await menu.waitFor({ state: 'hidden', timeout: 2_000 }).then(() => true, () => false))) {
+    await action.hover();
+    await page.keyboard.press('Enter');
+    await menu.waitFor({ state: 'hidden', timeout: 5_000 });
+  }
+}
+
+/**
+ * Moves the pointer off the side bar and waits for any tooltip to go: a tree row's tooltip,
+ * left by the pointer resting on one row, covers the rows below it.
+ */
+async function clearPointer(page: Page): Promise<void> {
+  await page.mouse.move(900, 200);
+  await page.locator('.monaco-hover').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
 }
 
 async function screenshot(page: Page, name: string): Promise<string> {

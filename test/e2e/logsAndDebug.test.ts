@@ -30,12 +30,6 @@ async function openDemo(): Promise<void> {
   await vscode.expand(vscode.treeItem('demo'));
 }
 
-async function contextMenu(item: Locator, entry: string): Promise<void> {
-  await item.waitFor({ timeout: 30_000 });
-  await item.click({ button: 'right' });
-  await page.getByRole('menuitem', { name: entry }).click();
-}
-
 /** Waits for the quick input whose title matches, then runs `act` on it. */
 async function onQuickInput(title: RegExp, act: (input: Locator) => Promise<void>): Promise<void> {
   const widget = page.locator('.quick-input-widget');
@@ -45,7 +39,7 @@ async function onQuickInput(title: RegExp, act: (input: Locator) => Promise<void
 
 test('Follow Logs on a pod streams its log into a terminal, new lines as they come', { timeout: 180_000 }, async () => {
   await openDemo();
-  await contextMenu(vscode.treeItem('logger-0'), 'Follow Logs');
+  await vscode.contextMenu(vscode.treeItem('logger-0'), 'Follow Logs');
   // The options: follow and the last lines are checked already.
   await onQuickInput(/^Logs of logger-0\/app/, async (input) => {
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'Follow' }).waitFor();
@@ -65,7 +59,7 @@ test('Attach Debugger (Node.js) forwards the inspector port and pauses on the de
   await openDemo();
   await vscode.expand(vscode.treeItem('node-0'));
   const container = page.locator('.part.sidebar [role="treeitem"][aria-level="4"]').filter({ has: page.locator('.label-name', { hasText: /^app$/ }) }).last();
-  await contextMenu(container, 'Attach Debugger...');
+  await vscode.contextMenu(container, 'Attach Debugger...');
 
   // Node.js comes first: the container declares port 9229.
   await onQuickInput(/^Attach Debugger: node-0\/app/, async (input) => {

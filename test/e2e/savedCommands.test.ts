@@ -98,6 +98,7 @@ test('the Saved Commands view lists the user command and, in Restricted Mode, wh
 test('in Restricted Mode the workspace command says why it cannot run, and offers Workspace Trust', { timeout: 60_000 }, withScreenshot('saved-commands-restricted-run', async () => {
   const view = await savedCommandsView();
   const item = view.getByRole('treeitem', { name: /^Workspace hello/ });
+  await vscode.clearPointer();
   await item.hover();
   await item.locator('.action-label[aria-label="Run"]').click();
   const warning = page.locator('.notification-toast', { hasText: 'Restricted Mode' });
@@ -113,8 +114,7 @@ test('Run Saved Command... from the context menu of a pod: protected-context con
   await expand(treeItem(/^default$/));
   const pod = treeItem(/^web-0$/);
   await pod.waitFor({ timeout: 30_000 });
-  await pod.click({ button: 'right' });
-  await page.getByRole('menuitem', { name: 'Run Saved Command...' }).click();
+  await vscode.contextMenu(pod, 'Run Saved Command...');
 
   // The workspace command is offered but locked; the user's runs.
   await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Workspace hello' }).waitFor();
@@ -144,6 +144,7 @@ test('once trusted, the workspace command runs in the pods it applies to and end
   const view = await savedCommandsView();
   await view.getByRole('treeitem', { name: /Restricted Mode/ }).waitFor({ state: 'detached' });
   const item = view.getByRole('treeitem', { name: /^Workspace hello/ });
+  await vscode.clearPointer();
   await item.hover();
   await item.locator('.action-label[aria-label="Run"]').click();
   // Which context: the current one is first, Enter takes it.

@@ -71,6 +71,7 @@ test('a shell opened from the tree runs a command in the container', { timeout: 
   await vscode.expand(vscode.treeItem('kubesim'));
   await vscode.expand(vscode.treeItem('default'));
   const pod = vscode.treeItem('web-0');
+  await vscode.clearPointer();
   await pod.hover();
   await pod.getByRole('button', { name: /Open Shell/ }).click();
 
