@@ -73,6 +73,8 @@ interface ExecTree {
   sid: number;
   podKey: string;
   exited: Promise<void>;
+  /** The root process has exited (what it started may live on). */
+  rootExited: boolean;
 }
 
 /** Live (non-zombie) processes by session id, from /proc. */
@@ -200,6 +202,7 @@ export class ExecManager {
   private readonly dir: string;
   private readonly faults: ExecFaults;
   private readonly trees = new Map<number, ExecTree>();
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(dir: string, faults: ExecFaults) {
     this.dir = dir;
@@ -220,27 +223,46 @@ export class ExecManager {
     return out;
   }
 
-  private killTree(sid: number, signal: NodeJS.Signals): void {
-    const members = processesBySession().get(sid) ?? [];
-    for (const pid of members) {
-      try {
-        process.kill(pid, signal);
-      } catch {
-        // gone meanwhile
+  /** Signals every live process of the given trees (one /proc scan for all of them). */
+  private killTrees(trees: ExecTree[], signal: NodeJS.Signals): void {
+    if (trees.length === 0) return;
+    const live = processesBySession();
+    for (const tree of trees) {
+      for (const pid of live.get(tree.sid) ?? []) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // gone meanwhile
+        }
       }
     }
   }
 
   /** What a container stop does to processes exec'd into it: they die with the container. */
   killPod(podKey: string): void {
-    for (const tree of this.trees.values()) if (tree.podKey === podKey) this.killTree(tree.sid, 'SIGKILL');
+    this.killTrees([...this.trees.values()].filter((tree) => tree.podKey === podKey), 'SIGKILL');
+  }
+
+  /**
+   * Forgets trees of which nothing is left. Done a moment after exits, with one /proc scan for
+   * all of them: scanning /proc is the costliest thing kubesim does per exec, and done at each
+   * exit it would hold up the exit status and close of that very session.
+   */
+  private sweepSoon(): void {
+    this.sweepTimer ??= setTimeout(() => {
+      this.sweepTimer = undefined;
+      const live = processesBySession();
+      for (const [sid, tree] of this.trees) if (tree.rootExited && !live.has(sid)) this.trees.delete(sid);
+    }, 1000).unref();
   }
 
   async stopAll(): Promise<void> {
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
     const all = [...this.trees.values()];
     const deadline = Date.now() + 3000;
     for (;;) {
-      for (const tree of all) this.killTree(tree.sid, 'SIGKILL');
+      this.killTrees(all, 'SIGKILL');
       if (this.pids().length === 0 || Date.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -290,10 +312,11 @@ export class ExecManager {
     const started = req.tty
       ? session.startPty(resolved.path, req.command.slice(1), cwd, env)
       : session.startPipes(resolved.path, req.command, cwd, env);
-    this.trees.set(started.pid, { sid: started.pid, podKey, exited: started.exited });
-    // Forget a tree once nothing of it is left.
+    const tree: ExecTree = { sid: started.pid, podKey, exited: started.exited, rootExited: false };
+    this.trees.set(started.pid, tree);
     void started.exited.then(() => {
-      if (!processesBySession().has(started.pid)) this.trees.delete(started.pid);
+      tree.rootExited = true;
+      this.sweepSoon();
     });
   }
 }
