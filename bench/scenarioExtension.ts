@@ -3,7 +3,6 @@
 // bundle with a stand-in `vscode` module and runs `activate`.
 import { cp, mkdir, stat, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as esbuild from 'esbuild';
 import type { BenchContext } from './context.ts';
 import type { Scenario } from './model.ts';
 import { runMeasured } from './proc.ts';
@@ -21,24 +20,11 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** The release build: the same esbuild options as `scripts/build.mjs --production`. */
+/** The release build, by `scripts/build.mjs --production` itself, into the stage's dist/. */
 async function buildRelease(ctx: BenchContext, stage: string): Promise<string> {
-  const outfile = join(stage, 'dist', 'extension.js');
-  await esbuild.build({
-    absWorkingDir: ctx.root,
-    entryPoints: ['src/extension.ts'],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node24',
-    minify: true,
-    sourcemap: false,
-    legalComments: 'none',
-    logLevel: 'warning',
-    external: ['vscode', 'bufferutil', 'utf-8-validate'],
-  });
-  return outfile;
+  const outdir = join(stage, 'dist');
+  await runMeasured(ctx.node, [join(ctx.root, 'scripts', 'build.mjs'), '--production', '--outdir', outdir], { cwd: ctx.root, timeoutMs: 120_000 });
+  return join(outdir, 'extension.js');
 }
 
 async function packageVsix(ctx: BenchContext, stage: string): Promise<string> {

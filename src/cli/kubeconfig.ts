@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import type { ClientOptions } from 'ws';
 import type { KubeConfigLike } from '../kube/exec/connect.ts';
-import { parseYaml, UnsupportedYamlError, type YamlValue } from './yaml.ts';
+import { parseYaml, UnsupportedYamlError, type YamlValue } from '../kube/yaml.ts';
 
 export interface CliKubeConfig extends KubeConfigLike {
   /** The context's namespace, or "default". */

@@ -1,8 +1,9 @@
 // A streaming GET against the API server with the same TLS and credentials as exec (connect.ts):
 // what the log stream and the port-forward health check need, without the REST client. The
 // response is handed over open, so a caller can read a never-ending body (logs -f) at its pace.
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as http from 'node:http';
+import type * as https from 'node:https';
+import { loadTransport, type Transport } from './transport.ts';
 import { forgetEndpoint, resolveEndpoint, type KubeConfigLike } from './exec/connect.ts';
 import { apiErrorFromResponse, describeError } from './errors.ts';
 
@@ -28,7 +29,7 @@ export async function apiGet(kubeConfig: KubeConfigLike, path: string, options: 
     const resolved = resolveEndpoint(kubeConfig);
     const endpoint = await resolved.endpoint;
     try {
-      return { response: await send(endpoint.server, endpoint.options as https.RequestOptions, path, options), server: endpoint.server };
+      return { response: await send(await loadTransport(), endpoint.server, endpoint.options as https.RequestOptions, path, options), server: endpoint.server };
     } catch (err) {
       const status = (err as { httpStatus?: number }).httpStatus;
       if (status === 401 && resolved.cached && attempt === 0 && !options.signal?.aborted) {
@@ -40,7 +41,7 @@ export async function apiGet(kubeConfig: KubeConfigLike, path: string, options: 
   }
 }
 
-function send(server: string, tls: https.RequestOptions, path: string, options: ApiGetOptions): Promise<http.IncomingMessage> {
+function send({ http, https }: Transport, server: string, tls: https.RequestOptions, path: string, options: ApiGetOptions): Promise<http.IncomingMessage> {
   if (options.signal?.aborted) return Promise.reject(abortError());
   const url = new URL(server + path);
   const transport = url.protocol === 'http:' ? http : https;

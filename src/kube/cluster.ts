@@ -3,11 +3,12 @@
 // generated API classes, for three reasons: the API server's Status message must reach the
 // user (client-node's Watch drops it), watches must be abortable and resumable, and listing
 // thousands of pods must not pay for ObjectSerializer (see podFromJson).
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as http from 'node:http';
+import type * as https from 'node:https';
 import { readFile } from 'node:fs/promises';
-import { KubeConfig } from '@kubernetes/client-node';
-import type { Cluster, Context, User, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { Cluster, Context, KubeConfig, User, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import { loadClientNode } from './clientNode.ts';
+import { loadTransport, type Transport } from './transport.ts';
 import { apiErrorFromResponse, describeError, KubeApiError } from './errors.ts';
 import { podFromJson, PodWatcher, type PodWatchSource } from './podWatch.ts';
 
@@ -81,9 +82,17 @@ const TOKEN_FILE_TTL_MS = 60_000;
 const ERROR_BODY_LIMIT = 64 * 1024;
 const MAX_LIST_RESTARTS = 3;
 
+/** What a client reads of its kubeconfig: client-node's KubeConfig and ContextConfig both fit. */
+export interface ClusterSource {
+  getCurrentContext(): string;
+  getContextObject(name: string): Context | null;
+  getCluster(name: string): Cluster | null;
+  getUser(name: string): User | null;
+}
+
 export class ClusterClient {
   readonly server: string | undefined;
-  private readonly source: KubeConfig;
+  private readonly source: ClusterSource;
   private readonly contextName: string;
   private readonly context: Context | null;
   private readonly lifetime = new AbortController();
@@ -94,7 +103,7 @@ export class ClusterClient {
   private readonly retiredAgents: http.Agent[] = [];
 
   /** Talks to the cluster of `kubeConfig`'s current context. */
-  constructor(kubeConfig: KubeConfig) {
+  constructor(kubeConfig: ClusterSource) {
     this.source = kubeConfig;
     this.contextName = kubeConfig.getCurrentContext();
     this.context = kubeConfig.getContextObject(this.contextName);
@@ -293,13 +302,14 @@ export class ClusterClient {
     const combined = signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
     if (combined.aborted) throw this.humanError(combined.reason, signal);
     const prepared = await this.prepare();
-    const options = await this.requestOptions(prepared);
+    const transport = await loadTransport();
+    const options = await this.requestOptions(prepared, transport);
     if (combined.aborted) throw this.humanError(combined.reason, signal);
     const url = new URL(prepared.server + pathAndQuery);
-    const transport = url.protocol === 'http:' ? http : https;
+    const protocol = url.protocol === 'http:' ? transport.http : transport.https;
 
     return new Promise((resolve, reject) => {
-      const request = transport.request(
+      const request = protocol.request(
         url,
         {
           ...options,
@@ -390,6 +400,7 @@ export class ClusterClient {
         authProvider: tokenFile ? undefined : user.authProvider,
       };
     }
+    const { KubeConfig } = await loadClientNode();
     const kc = new KubeConfig();
     kc.loadFromOptions({
       clusters: [privateCluster],
@@ -400,7 +411,7 @@ export class ClusterClient {
     return { kc, server: cluster.server, proxied: !!cluster.proxyUrl, tokenFile };
   }
 
-  private async requestOptions(prepared: Prepared): Promise<https.RequestOptions> {
+  private async requestOptions(prepared: Prepared, transport: Transport): Promise<https.RequestOptions> {
     const options: https.RequestOptions = {};
     try {
       await prepared.kc.applyToHTTPSOptions(options);
@@ -417,7 +428,7 @@ export class ClusterClient {
     }
     // client-node's agent does not keep connections alive; paging through thousands of pods
     // would pay a TLS handshake per page. Proxies stay with client-node, which knows them.
-    if (!prepared.proxied) options.agent = this.keepAliveAgent(options, prepared.server.startsWith('http:'));
+    if (!prepared.proxied) options.agent = this.keepAliveAgent(transport, options, prepared.server.startsWith('http:'));
     return options;
   }
 
@@ -435,7 +446,7 @@ export class ClusterClient {
   }
 
   /** One agent per TLS identity; a new identity (rotated exec-plugin certificate) gets a new one. */
-  private keepAliveAgent(options: https.RequestOptions, plainHttp: boolean): http.Agent {
+  private keepAliveAgent({ http, https }: Transport, options: https.RequestOptions, plainHttp: boolean): http.Agent {
     const tls: https.AgentOptions = { keepAlive: true };
     for (const key of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'rejectUnauthorized'] as const) {
       if (options[key] !== undefined) (tls as Record<string, unknown>)[key] = options[key];

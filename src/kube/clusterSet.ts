@@ -1,13 +1,13 @@
 // One loaded kubeconfig and the clients made from it, one per context, made on first use.
 // A kubeconfig change builds a new set and disposes the old one, so no client outlives
 // the configuration it was made from.
-import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterClient } from './cluster.ts';
+import type { ContextConfig } from './contextConfig.ts';
 import { kubeConfigForContext, type ContextInfo, type LoadedKubeconfig } from './kubeconfig.ts';
 
 export class ClusterSet {
   readonly loaded: LoadedKubeconfig;
-  private readonly configs = new Map<string, KubeConfig>();
+  private readonly configs = new Map<string, ContextConfig>();
   private readonly clients = new Map<string, ClusterClient>();
   private disposed = false;
 
@@ -25,7 +25,7 @@ export class ClusterSet {
     return info;
   }
 
-  kubeConfig(context: string): KubeConfig {
+  kubeConfig(context: string): ContextConfig {
     let kc = this.configs.get(context);
     if (!kc) {
       this.context(context);

@@ -1,15 +1,14 @@
 // Reads kubeconfig files the way kubectl does, without kubectl: KUBECONFIG (or ~/.kube/config),
 // first definition of a name wins, paths relative to the file that holds them. Unlike
 // client-node's loadFromDefault it never blocks the extension host (fs/promises), keeps going
-// when one file is broken (reporting it), and never writes anything back.
+// when one file is broken (reporting it), and never writes anything back. It loads neither
+// client-node nor a full YAML parser for a common file: this runs when the extension activates.
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
-import type { Cluster, Context, User } from '@kubernetes/client-node';
-// The YAML parser client-node itself uses; we need the raw document to fix paths and
-// token-file before client-node sees it (it would read token-file synchronously, from the cwd).
-import { load as parseYaml } from 'js-yaml';
+import { ContextConfig } from './contextConfig.ts';
+import { readEntries, type KubeconfigEntries } from './kubeconfigEntries.ts';
+import { parseYaml as parseKubeconfigYaml } from './yaml.ts';
 
 export interface ContextInfo {
   name: string;
@@ -32,7 +31,7 @@ export interface KubeconfigProblem {
 
 export interface LoadedKubeconfig {
   /** Every file merged into one config; its current context is the kubeconfig's current-context. */
-  kubeConfig: KubeConfig;
+  entries: KubeconfigEntries;
   /** In file order, then in the order each file lists them. */
   contexts: ContextInfo[];
   currentContext?: string;
@@ -51,14 +50,7 @@ export function kubeconfigPaths(env: NodeJS.ProcessEnv = process.env, home: stri
   return [path.join(home, '.kube', 'config')];
 }
 
-interface ParsedFile {
-  clusters: Cluster[];
-  users: User[];
-  contexts: Context[];
-  currentContext?: string;
-}
-
-type FileResult = { kind: 'missing' } | { kind: 'failed'; problem: KubeconfigProblem; exists?: false } | { kind: 'loaded'; parsed: ParsedFile; problems: KubeconfigProblem[] };
+type FileResult = { kind: 'missing' } | { kind: 'failed'; problem: KubeconfigProblem; exists?: false } | { kind: 'loaded'; parsed: KubeconfigEntries; problems: KubeconfigProblem[] };
 
 /**
  * Loads and merges kubeconfig files. `files` replaces the KUBECONFIG/default list (missing ones
@@ -74,9 +66,9 @@ export async function loadKubeconfig(options: { files?: string[]; extraFiles?: s
 
   const files: string[] = [];
   const problems: KubeconfigProblem[] = [];
-  const clusters = new Map<string, Cluster>();
-  const users = new Map<string, User>();
-  const contexts = new Map<string, Context>();
+  const clusters = new Map<string, KubeconfigEntries['clusters'][number]>();
+  const users = new Map<string, KubeconfigEntries['users'][number]>();
+  const contexts = new Map<string, KubeconfigEntries['contexts'][number]>();
   const contextOrigin = new Map<string, string>();
   let currentContext: string | undefined;
 
@@ -101,13 +93,7 @@ export async function loadKubeconfig(options: { files?: string[]; extraFiles?: s
     if (currentContext === undefined && parsed.currentContext) currentContext = parsed.currentContext;
   });
 
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [...clusters.values()],
-    users: [...users.values()],
-    contexts: [...contexts.values()],
-    currentContext,
-  });
+  const entries: KubeconfigEntries = { clusters: [...clusters.values()], users: [...users.values()], contexts: [...contexts.values()], currentContext };
 
   const infos: ContextInfo[] = [];
   for (const ctx of contexts.values()) {
@@ -133,7 +119,7 @@ export async function loadKubeconfig(options: { files?: string[]; extraFiles?: s
     problems.push({ file: files[0] ?? '', message: `The current context "${currentContext}" is not defined in any kubeconfig file.` });
   }
 
-  return { kubeConfig, contexts: infos, currentContext, files, problems };
+  return { entries, contexts: infos, currentContext, files, problems };
 }
 
 async function readKubeconfigFile(file: string, mustExist: boolean): Promise<FileResult> {
@@ -151,7 +137,7 @@ async function readKubeconfigFile(file: string, mustExist: boolean): Promise<Fil
   let doc: unknown;
   try {
     // js-yaml 5 refuses an empty input; kubectl treats an empty file as an empty config.
-    doc = text.trim() === '' ? undefined : parseYaml(text);
+    doc = text.trim() === '' ? undefined : await parseYaml(text);
   } catch (err) {
     return { kind: 'failed', problem: { file, message: `Cannot parse kubeconfig ${file}: ${yamlMessage(err)}.` } };
   }
@@ -171,26 +157,25 @@ async function readKubeconfigFile(file: string, mustExist: boolean): Promise<Fil
 
   resolveRelativePaths(raw, path.dirname(path.resolve(file)));
 
-  // client-node validates entries (a cluster needs a server, ...). Report the first invalid
-  // entry, then keep the valid ones so one typo does not hide a whole file.
+  // Entries are checked as client-node checks them (a cluster needs a server, ...). Report the
+  // first invalid one, then keep the valid ones so one typo does not hide a whole file.
+  const { entries, firstInvalid } = readEntries(raw);
   const problems: KubeconfigProblem[] = [];
-  const json = JSON.stringify(raw);
-  const kc = new KubeConfig();
+  if (firstInvalid) problems.push({ file, message: `Kubeconfig ${file} has an invalid entry, which was skipped: ${firstInvalid}.` });
+  return { kind: 'loaded', parsed: entries, problems };
+}
+
+/**
+ * The quick reader covers what kubeconfig files are usually made of; anything else (anchors,
+ * block scalars, or a syntax error, whose message js-yaml words best) goes to js-yaml.
+ */
+async function parseYaml(text: string): Promise<unknown> {
   try {
-    kc.loadFromString(json);
-  } catch (err) {
-    problems.push({ file, message: `Kubeconfig ${file} has an invalid entry, which was skipped: ${(err as Error).message}.` });
-    try {
-      kc.loadFromString(json, { onInvalidEntry: 'filter' });
-    } catch (err2) {
-      return { kind: 'failed', problem: { file, message: `Cannot use kubeconfig ${file}: ${(err2 as Error).message}.` } };
-    }
+    return parseKubeconfigYaml(text);
+  } catch {
+    const { load } = await import('js-yaml');
+    return load(text);
   }
-  return {
-    kind: 'loaded',
-    parsed: { clusters: kc.getClusters(), users: kc.getUsers(), contexts: kc.getContexts(), currentContext: kc.getCurrentContext() || undefined },
-    problems,
-  };
 }
 
 // js-yaml's message quotes the offending lines, which may hold a token: keep only the reason and position.
@@ -244,22 +229,10 @@ function resolveRelativePaths(raw: Record<string, unknown>, dir: string): void {
 }
 
 /**
- * A separate KubeConfig whose current context is `contextName`, for one cluster client.
- * Deep-copied so nothing done through it (auth-provider caches, context switches) reaches the
- * loaded config; nothing is ever written to the kubeconfig files.
+ * The engine's view of one context (see ContextConfig): its own copy of the context, cluster
+ * and user, so nothing done through it reaches the loaded config; nothing is ever written to
+ * the kubeconfig files.
  */
-export function kubeConfigForContext(loaded: LoadedKubeconfig | KubeConfig, contextName: string): KubeConfig {
-  const source = loaded instanceof KubeConfig ? loaded : loaded.kubeConfig;
-  if (!source.getContextObject(contextName)) {
-    const known = source.getContexts().map((c) => c.name);
-    throw new Error(`Context "${contextName}" is not defined in the kubeconfig${known.length ? ` (it has: ${known.join(', ')})` : ''}.`);
-  }
-  const copy = new KubeConfig();
-  copy.loadFromOptions({
-    clusters: structuredClone(source.getClusters()),
-    users: structuredClone(source.getUsers()),
-    contexts: structuredClone(source.getContexts()),
-    currentContext: contextName,
-  });
-  return copy;
+export function kubeConfigForContext(loaded: LoadedKubeconfig, contextName: string): ContextConfig {
+  return new ContextConfig(loaded.entries, contextName);
 }

@@ -11,11 +11,11 @@
 //   dies abnormally); a deleted or stopped pod ends the forward with the reason.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
-import WebSocket from 'ws';
-import type { ClientOptions } from 'ws';
+import type { ClientOptions, WebSocket } from 'ws';
 import type { V1Pod } from '@kubernetes/client-node';
 import { apiGetJson, podPath } from './apiRequest.ts';
 import { apiErrorFromResponse, describeError, KubeApiError } from './errors.ts';
+import { loadTransport, type Transport } from './transport.ts';
 import { connectErrorMessage, forgetEndpoint, resolveEndpoint, type KubeConfigLike } from './exec/connect.ts';
 
 export const PORT_FORWARD_PROTOCOL = 'v4.channel.k8s.io';
@@ -207,8 +207,9 @@ export class PortForward {
 
   private async connect(socket: Socket): Promise<void> {
     let endpoint;
+    let WebSocket: Transport['WebSocket'];
     try {
-      endpoint = await resolveEndpoint(this.kubeConfig).endpoint;
+      [endpoint, { WebSocket }] = await Promise.all([resolveEndpoint(this.kubeConfig).endpoint, loadTransport()]);
     } catch (err) {
       this.connectionFailed(socket, describeError(err));
       return;
@@ -301,7 +302,7 @@ export class PortForward {
     });
 
     socket.on('data', (data: Buffer) => {
-      if (ws.readyState !== WebSocket.OPEN) return;
+      if (ws.readyState !== ws.OPEN) return;
       ws.send(Buffer.concat([Buffer.from([DATA]), data]), (err) => {
         if (!err && socket.isPaused() && ws.bufferedAmount < LOW_WATER) socket.resume();
       });
@@ -310,8 +311,8 @@ export class PortForward {
     // The protocol has no half-close: the local client is done, so is the connection.
     const closeHere = () => {
       closedHere = true;
-      if (ws.readyState === WebSocket.OPEN) ws.close(1000);
-      else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      if (ws.readyState === ws.OPEN) ws.close(1000);
+      else if (ws.readyState === ws.CONNECTING) ws.terminate();
     };
     socket.on('end', closeHere);
     socket.on('close', closeHere);

@@ -88,13 +88,12 @@ test('an unreachable server is "Unable to connect to https://127.0.0.1:1: ..."',
 });
 
 test('a server certificate from an unknown authority is explained', async () => {
-  const kc = kubeConfigForContext(loaded, 'kubesim');
   const { KubeConfig } = await import('@kubernetes/client-node');
   const noCa = new KubeConfig();
   noCa.loadFromOptions({
     clusters: [{ name: 'kubesim', server: sim.url, skipTLSVerify: false }],
-    users: kc.getUsers(),
-    contexts: kc.getContexts(),
+    users: loaded.entries.users,
+    contexts: loaded.entries.contexts,
     currentContext: 'kubesim',
   });
   const c = new ClusterClient(noCa);
@@ -184,8 +183,8 @@ test('node OS: from the node when allowed, else from the pod nodeSelector', asyn
 test('token-file and certificate-authority files, relative to their kubeconfig, are used', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'cluster-files-'));
   try {
-    const admin = loaded.kubeConfig.getUser('admin')!;
-    const cluster = loaded.kubeConfig.getCluster('kubesim')!;
+    const admin = loaded.entries.users.find((u) => u.name === 'admin')!;
+    const cluster = loaded.entries.clusters.find((c) => c.name === 'kubesim')!;
     await writeFile(path.join(dir, 'token'), `${admin.token}\n`);
     await writeFile(path.join(dir, 'ca.crt'), Buffer.from(cluster.caData!, 'base64'));
     const file = path.join(dir, 'config');
@@ -216,7 +215,7 @@ test('token-file and certificate-authority files, relative to their kubeconfig, 
 test('a failing exec credential plugin is named in the error', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'cluster-plugin-'));
   try {
-    const cluster = loaded.kubeConfig.getCluster('kubesim')!;
+    const cluster = loaded.entries.clusters.find((c) => c.name === 'kubesim')!;
     await writeFile(path.join(dir, 'silent-fail.sh'), '#!/bin/sh\nexit 3\n', { mode: 0o755 });
     const file = path.join(dir, 'config');
     await writeFile(

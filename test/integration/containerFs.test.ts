@@ -13,13 +13,13 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { startKubesim, type Kubesim } from '../kubesim/index.ts';
 import { kubeConfigForContext, loadKubeconfig } from '../../src/kube/kubeconfig.ts';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigLike } from '../../src/kube/exec/connect.ts';
 import { ContainerFs, ContainerFsError, copyBetween } from '../../src/kube/containerFs/containerFs.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 let sim: Kubesim;
-let kubeConfig: KubeConfig;
+let kubeConfig: KubeConfigLike;
 
 before(async () => {
   sim = await startKubesim();

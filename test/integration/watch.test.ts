@@ -4,10 +4,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
-import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { startKubesim, type Kubesim } from '../kubesim/index.ts';
 import { kubeConfigForContext, loadKubeconfig, type LoadedKubeconfig } from '../../src/kube/kubeconfig.ts';
-import { ClusterClient, type PodWatchListener } from '../../src/kube/cluster.ts';
+import { ClusterClient, type ClusterSource, type PodWatchListener } from '../../src/kube/cluster.ts';
 
 let sim: Kubesim;
 let loaded: LoadedKubeconfig;
@@ -74,7 +74,7 @@ function pod(namespace: string, name: string, labels: Record<string, string> = {
   return { metadata: { name, namespace, labels }, spec: { containers: [{ name: 'app', image: 'kubesim/bash' }] } };
 }
 
-function client(context = 'kubesim', kc: KubeConfig = kubeConfigForContext(loaded, context)): ClusterClient {
+function client(context = 'kubesim', kc: ClusterSource = kubeConfigForContext(loaded, context)): ClusterClient {
   const c = new ClusterClient(kc);
   cleanups.push(() => c.dispose());
   return c;
@@ -130,13 +130,12 @@ async function proxy(): Promise<{ url: string; connections: () => number; open: 
 
 /** The kubesim context, but reaching the server through `url`. */
 async function viaProxy(url: string): Promise<ClusterClient> {
-  const kc = kubeConfigForContext(loaded, 'kubesim');
   const { KubeConfig } = await import('@kubernetes/client-node');
   const routed = new KubeConfig();
   routed.loadFromOptions({
-    clusters: kc.getClusters().map((c) => (c.name === 'kubesim' ? { ...c, server: url } : c)),
-    users: kc.getUsers(),
-    contexts: kc.getContexts(),
+    clusters: loaded.entries.clusters.map((c) => (c.name === 'kubesim' ? { ...c, server: url } : c)),
+    users: loaded.entries.users,
+    contexts: loaded.entries.contexts,
     currentContext: 'kubesim',
   });
   return client('kubesim', routed);

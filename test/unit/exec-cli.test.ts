@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseArgs, UsageError, type FlagSpec } from '../../src/cli/args.ts';
-import { parseYaml, UnsupportedYamlError } from '../../src/cli/yaml.ts';
+import { parseYaml, UnsupportedYamlError } from '../../src/kube/yaml.ts';
 import { formatTable } from '../../src/cli/pods.ts';
 import { connectionLine, statusLine } from '../../src/cli/http.ts';
 

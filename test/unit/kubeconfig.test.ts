@@ -2,9 +2,18 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import type { RequestOptions } from 'node:https';
 import * as path from 'node:path';
-import { kubeConfigForContext, kubeconfigPaths, loadKubeconfig } from '../../src/kube/kubeconfig.ts';
+import type { Cluster, User } from '@kubernetes/client-node';
+import type { ClientOptions } from 'ws';
+import { kubeConfigForContext, kubeconfigPaths, loadKubeconfig, type LoadedKubeconfig } from '../../src/kube/kubeconfig.ts';
+
+function clusterOf(loaded: LoadedKubeconfig, name: string): Cluster | undefined {
+  return loaded.entries.clusters.find((c) => c.name === name);
+}
+
+function userOf(loaded: LoadedKubeconfig, name: string): User | undefined {
+  return loaded.entries.users.find((u) => u.name === name);
+}
 
 let dir: string;
 
@@ -66,7 +75,7 @@ test('merging: the first file to define a name wins, current-context comes from 
   assert.deepEqual(loaded.files, [first, second, third]);
   // first.yaml sets no current-context, so second.yaml's is used, not third.yaml's.
   assert.equal(loaded.currentContext, 'only-second');
-  assert.equal(loaded.kubeConfig.getCurrentContext(), 'only-second');
+  assert.equal(loaded.entries.currentContext, 'only-second');
   assert.deepEqual(
     loaded.contexts.map((c) => [c.name, c.cluster, c.server, c.current]),
     [
@@ -75,8 +84,8 @@ test('merging: the first file to define a name wins, current-context comes from 
       ['only-second', 'other', 'https://other:6443', true],
     ],
   );
-  assert.equal(loaded.kubeConfig.getCluster('shared')?.server, 'https://first:6443');
-  assert.equal(loaded.kubeConfig.getUser('u1')?.token, 'token-of-u1');
+  assert.equal(clusterOf(loaded, 'shared')?.server, 'https://first:6443');
+  assert.equal(userOf(loaded, 'u1')?.token, 'token-of-u1');
   const shared = loaded.contexts[0];
   assert.equal(shared.namespace, 'first-ns');
   assert.equal(shared.namespaceExplicit, true);
@@ -85,7 +94,7 @@ test('merging: the first file to define a name wins, current-context comes from 
 
   // Reversed order, reversed winners.
   const reversed = await loadKubeconfig({ files: [second, first] });
-  assert.equal(reversed.kubeConfig.getCluster('shared')?.server, 'https://second:6443');
+  assert.equal(clusterOf(reversed, 'shared')?.server, 'https://second:6443');
   assert.equal(reversed.contexts.find((c) => c.name === 'shared-ctx')?.cluster, 'other');
 });
 
@@ -97,7 +106,7 @@ test('KUBECONFIG order decides the winner when no files are passed', async () =>
     process.env.KUBECONFIG = [b, a].join(path.delimiter);
     const loaded = await loadKubeconfig();
     assert.equal(loaded.currentContext, 'ctx-b');
-    assert.equal(loaded.kubeConfig.getCluster('c')?.server, 'https://b:1');
+    assert.equal(clusterOf(loaded, 'c')?.server, 'https://b:1');
     assert.deepEqual(loaded.files, [b, a]);
   } finally {
     if (saved === undefined) delete process.env.KUBECONFIG;
@@ -201,7 +210,7 @@ test('relative paths resolve against the directory of the file that holds them',
   );
   const loaded = await loadKubeconfig({ files: [file] });
   assert.deepEqual(loaded.problems, []);
-  const kc = loaded.kubeConfig;
+  const kc = { getCluster: (name: string) => clusterOf(loaded, name), getUser: (name: string) => userOf(loaded, name) };
   assert.equal(kc.getCluster('c')?.caFile, path.join(cfgDir, 'certs', 'ca.crt'));
   assert.equal(kc.getCluster('abs')?.caFile, '/etc/abs-ca.crt');
   const user = kc.getUser('files')!;
@@ -217,7 +226,7 @@ test('relative paths resolve against the directory of the file that holds them',
   forContext.getCluster('c')!.caFile = undefined;
   forContext.getUser('files')!.certFile = undefined;
   forContext.getUser('files')!.keyFile = undefined;
-  const opts: RequestOptions = {};
+  const opts: ClientOptions = {};
   await forContext.applyToHTTPSOptions(opts);
   assert.match(String((opts.headers as Record<string, string>).Authorization), /^Bearer file-token/);
 });
@@ -239,13 +248,12 @@ test('loading and copying never write the kubeconfig files', async () => {
 
   const loaded = await loadKubeconfig({ files: [a, b] });
   const copy = kubeConfigForContext(loaded, 'b');
-  copy.setCurrentContext('z');
-  kubeConfigForContext(loaded.kubeConfig, 'z');
+  kubeConfigForContext(loaded, 'z');
   await new Promise((resolve) => setTimeout(resolve, 20));
 
   const afterLoad = await Promise.all([a, b].map(async (f) => ({ text: await readFile(f, 'utf8'), mtime: (await stat(f)).mtimeMs })));
   assert.deepEqual(afterLoad, before);
-  assert.equal(loaded.kubeConfig.getCurrentContext(), 'a');
+  assert.equal(loaded.entries.currentContext, 'a');
 });
 
 test('kubeConfigForContext returns an independent copy targeting the context, and names an unknown one', async () => {
@@ -256,9 +264,9 @@ test('kubeConfigForContext returns an independent copy targeting the context, an
   assert.equal(copy.getCurrentContext(), 'b');
   assert.equal(copy.getCurrentCluster()?.server, 'https://d:1');
   assert.equal(copy.getContextObject('b')?.namespace, 'team');
-  assert.equal(loaded.kubeConfig.getCurrentContext(), 'a');
+  assert.equal(loaded.entries.currentContext, 'a');
   copy.getCluster('d')!.caFile = '/changed';
-  assert.equal(loaded.kubeConfig.getCluster('d')?.caFile, undefined);
+  assert.equal(clusterOf(loaded, 'd')?.caFile, undefined);
 
   assert.throws(() => kubeConfigForContext(loaded, 'nope'), /Context "nope" is not defined in the kubeconfig \(it has: a, b\)/);
 });

@@ -7,8 +7,7 @@
 // - stdin is a Writable whose callbacks wait for the socket's buffer to drain;
 // - pings every few seconds; no pong (and no other traffic) in time ends as `connectionLost`;
 // - the outcome is exactly one of exit / error / connectionLost (see ExecResult).
-import WebSocket from 'ws';
-import type { ClientOptions } from 'ws';
+import type { ClientOptions, WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import { Readable, Writable } from 'node:stream';
 import {
@@ -27,6 +26,7 @@ import {
   type ProtocolInfo,
 } from './frames.ts';
 import { parseExecStatus, type ExecResult } from './status.ts';
+import { loadTransport, type Transport } from '../transport.ts';
 import { connectErrorMessage, forgetEndpoint, resolveEndpoint, subresourcePath, type Endpoint, type KubeConfigLike } from './connect.ts';
 
 export type { ExecResult } from './status.ts';
@@ -242,13 +242,13 @@ export class ExecSession implements ExecSessionLike {
       this.finish({ kind: 'error', message: errorMessage(err) });
       return;
     }
-    resolved.endpoint.then(
-      (endpoint) => this.connect(endpoint, resolved.cached),
+    Promise.all([resolved.endpoint, loadTransport()]).then(
+      ([endpoint, { WebSocket }]) => this.connect(endpoint, resolved.cached, WebSocket),
       (err: unknown) => this.finish({ kind: 'error', message: errorMessage(err) }),
     );
   }
 
-  private connect(endpoint: Endpoint, cachedEndpoint: boolean): void {
+  private connect(endpoint: Endpoint, cachedEndpoint: boolean, WebSocket: Transport['WebSocket']): void {
     if (this.state === 'done') return;
     if (this.closeRequested) {
       this.finish(closedResult());
@@ -535,7 +535,7 @@ export class ExecSession implements ExecSessionLike {
       clearTimeout(this.closeTimer);
       this.closeTimer = undefined;
     }
-    if (ws.readyState === WebSocket.OPEN) {
+    if (ws.readyState === ws.OPEN) {
       ws.close(1000);
       this.killTimer ??= setTimeout(() => ws.terminate(), CLOSE_HANDSHAKE_MS);
     } else {
@@ -586,7 +586,7 @@ export class ExecSession implements ExecSessionLike {
     if (!opened) this.rejectProtocol(new Error(result.kind === 'exit' ? 'The session ended before it opened.' : result.message));
     this.resolveFirstOutput(false);
     const ws = this.ws;
-    if (ws && ws.readyState !== WebSocket.CLOSED) ws.terminate();
+    if (ws && ws.readyState !== ws.CLOSED) ws.terminate();
 
     // Writers waiting on the socket are released: their data can no longer go anywhere.
     this.stdinWaiting?.();

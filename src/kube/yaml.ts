@@ -2,7 +2,8 @@
 // plain and quoted scalars, `{}`/`[]` and one-line flow lists of scalars, comments. JSON is
 // read as JSON. Anything fancier (anchors, tags, block scalars, multi-line scalars, nested
 // flow collections) throws UnsupportedYamlError, and the caller falls back to a full YAML
-// implementation: this exists so that the CLI need not load one for the common file.
+// implementation: this exists so that neither the CLI nor the extension's activation need load
+// one for the common file.
 
 export class UnsupportedYamlError extends Error {
   constructor(line: number, what: string) {
