@@ -39,15 +39,25 @@ function usage(text: string, code = 0): number {
   return code;
 }
 
-/** Exits once what we wrote has reached stdout/stderr (they may be asynchronous pipes). */
+/**
+ * Ends with `code` once what we wrote has reached stdout/stderr (they may be asynchronous pipes).
+ * Not by calling process.exit() at once: that can deadlock when V8 happens to be compiling in
+ * the background at that moment (nodejs/node#54918: the exit waits for the compiler threads
+ * while one of them waits for the main thread), and the process then never ends. Letting the
+ * event loop run out does not wait that way. The timer, which cannot keep the process alive by
+ * itself, exits for real should some handle linger.
+ */
 function exit(code: number): void {
+  process.exitCode = code;
   let pending = 2;
   const done = (): void => {
-    if (--pending === 0) process.exit(code);
+    if (--pending === 0) setTimeout(() => process.exit(code), LINGER_MS).unref();
   };
   process.stdout.write('', done);
   process.stderr.write('', done);
 }
+
+const LINGER_MS = 1000;
 
 main(process.argv.slice(2)).then(exit, (err: unknown) => {
   process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
