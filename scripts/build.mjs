@@ -21,8 +21,11 @@ const common = {
   sourcemap: production ? false : 'linked',
   logLevel: 'warning',
   legalComments: 'none',
-  // Optional native/peer modules of dependencies that we never use.
-  external: ['vscode', 'bufferutil', 'utf-8-validate'],
+  // An optional native module of ws that we never use.
+  external: ['vscode', 'utf-8-validate'],
+  // ws masks what a client sends with bufferutil when it finds it, else byte by byte: give it
+  // our word-at-a-time version (src/kube/exec/wsMask.ts says why).
+  alias: { bufferutil: './src/kube/exec/wsMask.ts' },
 };
 
 // @kubernetes/client-node goes into a file of its own, which src/kube/clientNode.ts imports on
