@@ -12,6 +12,7 @@ import { summarizeContainers } from '../kube/podSummary.ts';
 import { readSettings } from './settings.ts';
 import type { ContainerTarget } from './shellLauncher.ts';
 import { ShellTerminal, type ShellConnector } from './shellTerminal.ts';
+import { DIM, RESET } from './terminalIo.ts';
 import type { TargetPicker } from './targetPicker.ts';
 import { ContainerNode, PodNode } from './tree/nodes.ts';
 
@@ -137,9 +138,6 @@ function isContainerTarget(value: unknown): value is ContainerTarget {
   const t = value as ContainerTarget | undefined;
   return typeof t?.context === 'string' && typeof t.namespace === 'string' && typeof t.pod === 'string' && typeof t.container === 'string';
 }
-
-const DIM = '\x1b[2m';
-const RESET = '\x1b[0m';
 
 /**
  * A terminal on the container's main process, through ShellTerminal. `fresh`: we just started

@@ -9,12 +9,9 @@ import { streamLogs, type LogEvent, type LogOptions } from '../kube/logs.ts';
 import { summarizeContainers, type ContainerSummary } from '../kube/podSummary.ts';
 import type { ContainerTarget } from './shellLauncher.ts';
 import type { TargetPicker } from './targetPicker.ts';
+import { DIM, RED, RESET, TerminalIo, YELLOW } from './terminalIo.ts';
 import { ContainerNode, PodNode } from './tree/nodes.ts';
 
-const RED = '\x1b[31m';
-const YELLOW = '\x1b[33m';
-const DIM = '\x1b[2m';
-const RESET = '\x1b[0m';
 /** Lines are written in batches of at most this many characters, so a long backlog shows fast. */
 const MAX_BATCH = 64 * 1024;
 
@@ -22,10 +19,9 @@ const MAX_BATCH = 64 * 1024;
 export type LogSource = (signal: AbortSignal) => AsyncIterable<LogEvent>;
 
 export class LogTerminal implements vscode.Pseudoterminal {
-  private readonly writeEmitter = new vscode.EventEmitter<string>();
-  private readonly closeEmitter = new vscode.EventEmitter<number | void>();
-  readonly onDidWrite = this.writeEmitter.event;
-  readonly onDidClose = this.closeEmitter.event;
+  private readonly io = new TerminalIo();
+  readonly onDidWrite = this.io.onDidWrite;
+  readonly onDidClose = this.io.onDidClose;
 
   private readonly source: LogSource;
   private readonly description: string;
@@ -90,9 +86,7 @@ export class LogTerminal implements vscode.Pseudoterminal {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.controller.abort();
-    this.closeEmitter.fire();
-    this.writeEmitter.dispose();
-    this.closeEmitter.dispose();
+    this.io.close();
   }
 
   private write(text: string): void {
@@ -107,7 +101,7 @@ export class LogTerminal implements vscode.Pseudoterminal {
   private flush(): void {
     this.flushScheduled = false;
     if (!this.batch || this.state === 'closed') return;
-    this.writeEmitter.fire(this.batch);
+    this.io.write(this.batch);
     this.batch = '';
   }
 

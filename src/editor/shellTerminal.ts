@@ -2,19 +2,12 @@
 // machine: connecting -> open -> ended (the outcome is shown, a key decides what next) -> closed.
 // Bytes from the container pass through untouched (decoded as UTF-8 across frames); only the
 // extension's own messages get `\r\n` line ends and colours.
-import * as vscode from 'vscode';
-import type { Readable, Writable } from 'node:stream';
+import type * as vscode from 'vscode';
 import type { ExecResult, TerminalSize } from '../kube/exec/session.ts';
 import { NoShellError } from '../kube/exec/shell.ts';
+import { DIM, RED, RESET, TerminalIo, YELLOW, type TerminalSession } from './terminalIo.ts';
 
-/** The part of an exec session the terminal uses; tests can hand in a fake. */
-export interface ShellSessionLike {
-  readonly stdout: Readable;
-  readonly stdin: Writable;
-  readonly result: Promise<ExecResult>;
-  resize(size: TerminalSize): void;
-  close(): void;
-}
+export type ShellSessionLike = TerminalSession;
 
 export interface ShellConnector {
   /** Where the shell runs, for the first line of the terminal. */
@@ -27,18 +20,13 @@ export interface ShellConnector {
 
 type Ended = 'exit' | 'error' | 'noShell' | 'connectionLost';
 
-const RED = '\x1b[31m';
-const YELLOW = '\x1b[33m';
-const DIM = '\x1b[2m';
-const RESET = '\x1b[0m';
 /** Keystrokes typed while connecting are kept (up to this many bytes) and sent once open. */
 const MAX_EARLY_INPUT = 4096;
 
 export class ShellTerminal implements vscode.Pseudoterminal {
-  private readonly writeEmitter = new vscode.EventEmitter<string>();
-  private readonly closeEmitter = new vscode.EventEmitter<number | void>();
-  readonly onDidWrite = this.writeEmitter.event;
-  readonly onDidClose = this.closeEmitter.event;
+  private readonly io = new TerminalIo();
+  readonly onDidWrite = this.io.onDidWrite;
+  readonly onDidClose = this.io.onDidClose;
 
   private readonly connector: ShellConnector;
   private state: 'idle' | 'connecting' | 'open' | Ended | 'closed' = 'idle';
@@ -58,7 +46,7 @@ export class ShellTerminal implements vscode.Pseudoterminal {
 
   private async connect(): Promise<void> {
     this.state = 'connecting';
-    this.message(`${DIM}Connecting to ${this.connector.description}...${RESET}`);
+    this.io.line(`${DIM}Connecting to ${this.connector.description}...${RESET}`);
     let opened;
     try {
       opened = await this.connector.open(this.size);
@@ -80,19 +68,14 @@ export class ShellTerminal implements vscode.Pseudoterminal {
     this.session = session;
     this.state = 'open';
     // Clear the "Connecting..." line so the shell's prompt starts clean.
-    this.writeEmitter.fire('\r\x1b[2K');
-    const decoder = new TextDecoder('utf-8');
-    session.stdout.on('data', (chunk: Buffer) => {
-      const text = decoder.decode(chunk, { stream: true });
-      if (text) this.writeEmitter.fire(text);
-    });
+    this.io.write('\r\x1b[2K');
+    const flush = this.io.follow(session.stdout);
     if (this.early) {
       session.stdin.write(Buffer.from(this.early, 'utf8'));
       this.early = '';
     }
     const result = await session.result;
-    const tail = decoder.decode();
-    if (tail) this.writeEmitter.fire(tail);
+    flush();
     if (this.session !== session || this.closed()) return;
     this.session = undefined;
     this.finish(result);
@@ -123,7 +106,7 @@ export class ShellTerminal implements vscode.Pseudoterminal {
 
   private end(state: Ended, text: string): void {
     this.state = state;
-    this.message(`\r\x1b[2K${text}`);
+    this.io.line(`\r\x1b[2K${text}`);
   }
 
   handleInput(data: string): void {
@@ -137,7 +120,6 @@ export class ShellTerminal implements vscode.Pseudoterminal {
       case 'exit':
       case 'connectionLost':
         if (data === '\r') {
-          this.message('');
           void this.connect();
         } else {
           this.close();
@@ -166,14 +148,7 @@ export class ShellTerminal implements vscode.Pseudoterminal {
     const session = this.session;
     this.session = undefined;
     session?.close();
-    this.closeEmitter.fire(code);
-    this.writeEmitter.dispose();
-    this.closeEmitter.dispose();
-  }
-
-  /** The extension's own lines: `\n` becomes `\r\n`, as a terminal needs. */
-  private message(text: string): void {
-    this.writeEmitter.fire(`${text.replace(/\r?\n/g, '\r\n')}${text ? '\r\n' : ''}`);
+    this.io.close(code);
   }
 }
 

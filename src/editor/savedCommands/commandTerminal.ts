@@ -2,18 +2,12 @@
 // command always gets a terminal (so closing it hangs the command up, as with kubectl -t); it
 // gets the keyboard only when its definition says `tty: true`. Otherwise Ctrl+C ends it. The
 // last line says how it ended: exit code and duration, or the API's error.
-import * as vscode from 'vscode';
-import type { Readable, Writable } from 'node:stream';
-import type { ExecResult, TerminalSize } from '../../kube/exec/session.ts';
+import type * as vscode from 'vscode';
+import type { TerminalSize } from '../../kube/exec/session.ts';
+import { DIM, GREEN, RED, RESET, TerminalIo, YELLOW, type TerminalSession } from '../terminalIo.ts';
 import { formatDuration } from './reportModel.ts';
 
-export interface CommandSessionLike {
-  readonly stdout: Readable;
-  readonly stdin: Writable;
-  readonly result: Promise<ExecResult>;
-  resize(size: TerminalSize): void;
-  close(): void;
-}
+export type CommandSessionLike = TerminalSession;
 
 export interface CommandRun {
   /** First line: the command and where it runs. */
@@ -22,18 +16,12 @@ export interface CommandRun {
   start(size: TerminalSize): CommandSessionLike;
 }
 
-const GREEN = '\x1b[32m';
-const RED = '\x1b[31m';
-const YELLOW = '\x1b[33m';
-const DIM = '\x1b[2m';
-const RESET = '\x1b[0m';
 const CTRL_C = '\x03';
 
 export class CommandTerminal implements vscode.Pseudoterminal {
-  private readonly writeEmitter = new vscode.EventEmitter<string>();
-  private readonly closeEmitter = new vscode.EventEmitter<number | void>();
-  readonly onDidWrite = this.writeEmitter.event;
-  readonly onDidClose = this.closeEmitter.event;
+  private readonly io = new TerminalIo();
+  readonly onDidWrite = this.io.onDidWrite;
+  readonly onDidClose = this.io.onDidClose;
 
   private readonly run: CommandRun;
   private state: 'idle' | 'running' | 'ended' | 'closed' = 'idle';
@@ -49,7 +37,7 @@ export class CommandTerminal implements vscode.Pseudoterminal {
   open(dimensions: vscode.TerminalDimensions | undefined): void {
     if (this.state !== 'idle') return;
     if (dimensions) this.size = { columns: dimensions.columns, rows: dimensions.rows };
-    this.message(`${DIM}${this.run.banner}${RESET}`);
+    this.io.line(`${DIM}${this.run.banner}${RESET}`);
     void this.start();
   }
 
@@ -64,15 +52,10 @@ export class CommandTerminal implements vscode.Pseudoterminal {
       return;
     }
     this.session = session;
-    const decoder = new TextDecoder('utf-8');
-    session.stdout.on('data', (chunk: Buffer) => {
-      const text = decoder.decode(chunk, { stream: true });
-      if (text && !this.closed) this.writeEmitter.fire(text);
-    });
+    const flush = this.io.follow(session.stdout);
     const result = await session.result;
-    const tail = decoder.decode();
     if (this.closed) return;
-    if (tail) this.writeEmitter.fire(tail);
+    flush();
     this.session = undefined;
     const took = formatDuration(performance.now() - t0);
     if (this.interrupted) {
@@ -99,7 +82,7 @@ export class CommandTerminal implements vscode.Pseudoterminal {
   private end(code: number, text: string): void {
     this.state = 'ended';
     this.exitCode = code;
-    this.message(`\n${text}\n${DIM}Press any key to close the terminal.${RESET}`);
+    this.io.line(`\n${text}\n${DIM}Press any key to close the terminal.${RESET}`);
   }
 
   handleInput(data: string): void {
@@ -127,12 +110,6 @@ export class CommandTerminal implements vscode.Pseudoterminal {
     const session = this.session;
     this.session = undefined;
     session?.close();
-    this.closeEmitter.fire(code);
-    this.writeEmitter.dispose();
-    this.closeEmitter.dispose();
-  }
-
-  private message(text: string): void {
-    this.writeEmitter.fire(`${text.replace(/\r?\n/g, '\r\n')}\r\n`);
+    this.io.close(code);
   }
 }

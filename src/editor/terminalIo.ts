@@ -1,0 +1,58 @@
+// What the extension's Pseudoterminals (shells, saved commands, logs) have in common: their
+// write and close events, the colours of the extension's own lines, and a container's output
+// decoded as UTF-8 with characters split across chunks kept whole.
+import * as vscode from 'vscode';
+import type { Readable, Writable } from 'node:stream';
+import type { ExecResult, TerminalSize } from '../kube/exec/session.ts';
+
+export const RED = '\x1b[31m';
+export const GREEN = '\x1b[32m';
+export const YELLOW = '\x1b[33m';
+export const DIM = '\x1b[2m';
+export const RESET = '\x1b[0m';
+
+/** The part of an exec session a terminal uses; tests can hand in a fake. */
+export interface TerminalSession {
+  readonly stdout: Readable;
+  readonly stdin: Writable;
+  readonly result: Promise<ExecResult>;
+  resize(size: TerminalSize): void;
+  close(): void;
+}
+
+export class TerminalIo {
+  private readonly writeEmitter = new vscode.EventEmitter<string>();
+  private readonly closeEmitter = new vscode.EventEmitter<number | void>();
+  readonly onDidWrite = this.writeEmitter.event;
+  readonly onDidClose = this.closeEmitter.event;
+  private closed = false;
+
+  /** Text as it is, such as a container's output. Nothing is written once closed. */
+  write(text: string): void {
+    if (text && !this.closed) this.writeEmitter.fire(text);
+  }
+
+  /** The extension's own line (or lines): `\n` becomes `\r\n`, as a terminal needs. */
+  line(text: string): void {
+    this.write(`${text.replace(/\r?\n/g, '\r\n')}\r\n`);
+  }
+
+  /**
+   * Writes what `stream` emits as UTF-8 text. Returns the function that writes what is left of
+   * a character cut off at the end, for when the stream is done.
+   */
+  follow(stream: Readable): () => void {
+    const decoder = new TextDecoder('utf-8');
+    stream.on('data', (chunk: Buffer) => this.write(decoder.decode(chunk, { stream: true })));
+    return () => this.write(decoder.decode());
+  }
+
+  /** Tells VS Code the terminal is done (with an exit code to show, or none) and stops writes. */
+  close(code?: number): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeEmitter.fire(code);
+    this.writeEmitter.dispose();
+    this.closeEmitter.dispose();
+  }
+}
