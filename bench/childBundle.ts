@@ -4,7 +4,11 @@
 // module-loading time to every cold start.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
+
+const run = promisify(execFile);
 
 export interface ChildScripts {
   /** src/cli.ts, built as `npm run build` builds dist/cli.js (the shared dist/ is left alone). */
@@ -26,17 +30,8 @@ export async function bundleChildren(outDir: string): Promise<ChildScripts> {
   const benchDir = fileURLToPath(new URL('.', import.meta.url));
   const out = {} as ChildScripts;
   const cli = join(outDir, 'cli.js');
-  const building = esbuild.build({
-    entryPoints: [join(benchDir, '..', 'src', 'cli.ts')],
-    outfile: cli,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node24',
-    logLevel: 'warning',
-    legalComments: 'none',
-    external: ['vscode', 'bufferutil', 'utf-8-validate'],
-  });
+  // The CLI exactly as `npm run build` makes it (its aliases and split-off files included).
+  const building = run(process.execPath, [join(benchDir, '..', 'scripts', 'build.mjs'), '--outdir', outDir], { cwd: join(benchDir, '..') });
   await Promise.all([
     building.then(() => (out.cli = cli)),
     ...(Object.keys(ENTRIES) as Array<keyof typeof ENTRIES>).map(async (key) => {
@@ -51,7 +46,9 @@ export async function bundleChildren(outDir: string): Promise<ChildScripts> {
         logLevel: 'warning',
         // Dependencies that are CommonJS call require(); an ES module has none of its own.
         banner: { js: "import { createRequire as __benchRequire } from 'node:module'; const require = __benchRequire(import.meta.url);" },
-        external: ['bufferutil', 'utf-8-validate'],
+        external: ['utf-8-validate'],
+        // ws's mask, as scripts/build.mjs gives it to the extension's engine.
+        alias: { bufferutil: join(benchDir, '..', 'src', 'kube', 'exec', 'wsMask.ts') },
       });
       out[key] = outfile;
     }),

@@ -2,12 +2,12 @@
 // stdout bytes, the same stderr bytes and the same exit code.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
+import { promisify } from 'node:util';
 import * as pty from 'node-pty';
 import { startKubesim, type Kubesim } from '../kubesim/index.ts';
 
@@ -68,16 +68,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cli-kubectl-'));
   cli = join(dir, 'cli.js');
   // The same bundle `npm run build` makes, built aside so dist/ is left alone.
-  const build = esbuild.build({
-    entryPoints: [join(root, 'src/cli.ts')],
-    outfile: cli,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node24',
-    external: ['vscode', 'bufferutil', 'utf-8-validate'],
-    logLevel: 'warning',
-  });
+  const build = promisify(execFile)(process.execPath, [join(root, 'scripts', 'build.mjs'), '--outdir', dir], { cwd: root });
   [sim] = await Promise.all([startKubesim(), build]);
 });
 

@@ -2,12 +2,12 @@
 // bounded (the session socket is paused while stdout is backed up).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
+import { promisify } from 'node:util';
 import { startKubesim, type Kubesim } from '../kubesim/index.ts';
 
 const TOTAL = 256 * 1024 * 1024;
@@ -20,16 +20,8 @@ let running: { kill(signal: NodeJS.Signals): boolean } | undefined;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cli-memory-'));
   cli = join(dir, 'cli.js');
-  const build = esbuild.build({
-    entryPoints: [join(root, 'src/cli.ts')],
-    outfile: cli,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node24',
-    external: ['vscode', 'bufferutil', 'utf-8-validate'],
-    logLevel: 'warning',
-  });
+  // Built as `npm run build` builds it, into a directory of the test's own.
+  const build = promisify(execFile)(process.execPath, [join(root, 'scripts', 'build.mjs'), '--outdir', dir], { cwd: root });
   [sim] = await Promise.all([startKubesim(), build]);
 });
 
