@@ -2,7 +2,8 @@
 import * as vscode from 'vscode';
 
 export interface KubeExecSettings {
-  shells: string[];
+  /** The shells the user listed; undefined when they listed none (the engine picks by node OS). */
+  shells: string[] | undefined;
   keepaliveIntervalMs: number;
   keepaliveTimeoutMs: number;
   kubeconfigFiles: string[];
@@ -13,10 +14,14 @@ const SECTION = 'kubeExec';
 
 export function readSettings(): KubeExecSettings {
   const config = vscode.workspace.getConfiguration(SECTION);
-  const shells = config.get<string[]>('shells', []).filter((s) => typeof s === 'string' && s.trim() !== '');
+  // inspect(), not get(): get() would hand back the manifest's default list, which is for
+  // Linux nodes, as if the user had chosen it also for Windows ones.
+  const shellsSetting = config.inspect<unknown>('shells');
+  const chosen = shellsSetting?.workspaceFolderValue ?? shellsSetting?.workspaceValue ?? shellsSetting?.globalValue;
+  const shells = Array.isArray(chosen) ? chosen.filter((s): s is string => typeof s === 'string' && s.trim() !== '') : [];
   const intervalSeconds = Math.max(0, config.get<number>('keepaliveIntervalSeconds', 5));
   return {
-    shells: shells.length > 0 ? shells : ['bash', 'ash', 'sh'],
+    shells: shells.length > 0 ? shells : undefined,
     keepaliveIntervalMs: intervalSeconds * 1000,
     // Three missed intervals, but never less than 15 s: a busy API server may answer late.
     keepaliveTimeoutMs: Math.max(15_000, intervalSeconds * 3000),

@@ -167,7 +167,7 @@ test('candidates: settings, defaults, Windows nodes', () => {
   assert.deepEqual(shellCandidates({ shells: [] }), DEFAULT_SHELLS);
   assert.deepEqual(shellCandidates({ shells: ['zsh', ' ', 'sh'] }), ['zsh', 'sh']);
   assert.deepEqual(shellCandidates({ nodeOS: 'windows' }), ['powershell.exe', 'cmd.exe']);
-  assert.deepEqual(shellCandidates({ nodeOS: 'windows', shells: [...DEFAULT_SHELLS] }), WINDOWS_SHELLS);
+  assert.deepEqual(shellCandidates({ nodeOS: 'windows', shells: [] }), WINDOWS_SHELLS);
   assert.deepEqual(shellCandidates({ nodeOS: 'windows', shells: ['pwsh.exe'] }), ['pwsh.exe']);
   assert.deepEqual(shellCandidates({ nodeOS: 'linux' }), DEFAULT_SHELLS);
 });

@@ -120,8 +120,7 @@ export async function openShellWith<S extends ExecSessionLike>(
 export function shellCandidates(options: Pick<ShellOptions, 'shells' | 'nodeOS'>): readonly string[] {
   const windows = options.nodeOS?.toLowerCase() === 'windows';
   const given = options.shells?.filter((s) => s.trim() !== '') ?? [];
-  // The Linux defaults passed through from settings mean "no preference" on a Windows node.
-  if (given.length === 0 || (windows && sameList(given, DEFAULT_SHELLS))) return windows ? WINDOWS_SHELLS : DEFAULT_SHELLS;
+  if (given.length === 0) return windows ? WINDOWS_SHELLS : DEFAULT_SHELLS;
   return given;
 }
 
@@ -160,8 +159,4 @@ function rememberShell(key: string, shell: string): void {
 /** Forgets every remembered shell (tests; a context whose images changed wholesale). */
 export function clearShellCache(): void {
   shellCache.clear();
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((s, i) => s === b[i]);
 }
