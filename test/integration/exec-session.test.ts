@@ -1,6 +1,7 @@
 // ExecSession against kubesim, on every subprotocol the API server or kubelet speaks.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startKubesim, type Kubesim } from '../kubesim/index.ts';
@@ -94,6 +95,24 @@ for (const protocol of PROTOCOLS) {
       const missing = await run({ command: ['sh', '-c', 'no-such-command'], protocols });
       assert.deepEqual(missing.result, { kind: 'exit', code: 127 });
       assert.match(missing.stderr, /no-such-command: not found/);
+    });
+
+    test('stdin bytes arrive exact, whatever the sizes of the writes (frames built in one reused buffer)', T, async () => {
+      const data = randomBytes(3_000_000);
+      const session = start({ command: ['sh', '-c', `head -c ${data.length} | sha256sum`], stdin: true, protocols });
+      const out = collect(session.stdout);
+      // Writes smaller and larger than a frame, one several frames long; each waits for the
+      // previous one's callback or not, as a writer may.
+      const sizes = [1, 100, 65_535, 65_536, 65_537, 200_000, 1_048_576];
+      let offset = 0;
+      for (let i = 0; offset < data.length; i++) {
+        const chunk = data.subarray(offset, offset + sizes[i % sizes.length]!);
+        offset += chunk.length;
+        if (i % 2 === 0) await new Promise<void>((resolve) => session.stdin.write(chunk, () => resolve()));
+        else session.stdin.write(chunk);
+      }
+      assert.deepEqual(await session.result, { kind: 'exit', code: 0 });
+      assert.equal(out().split(' ')[0], createHash('sha256').update(data).digest('hex'));
     });
 
     test('argv is passed as is, without a shell', T, async () => {

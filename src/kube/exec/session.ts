@@ -9,6 +9,7 @@
 // - the outcome is exactly one of exit / error / connectionLost (see ExecResult).
 import type { ClientOptions, WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
+import { randomFillSync } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import {
   DEFAULT_PROTOCOLS,
@@ -125,6 +126,8 @@ export class ExecSession implements ExecSessionLike {
 
   private state: State = 'connecting';
   private ws: WebSocket | undefined;
+  /** Where binary stdin frames are built (see stdinFrame). */
+  private stdinScratch: Buffer | undefined;
   private server = '';
   private info: ProtocolInfo | undefined;
   /** An outcome decided on our side (refused upgrade, connect error, missed pongs). */
@@ -272,6 +275,7 @@ export class ExecSession implements ExecSessionLike {
       headers: { ...endpoint.options.headers, 'User-Agent': USER_AGENT },
       // The API server does not compress; offering it only costs a header and a zlib setup.
       perMessageDeflate: false,
+      generateMask: nonZeroMask,
       handshakeTimeout: o.connectTimeoutMs ?? 30000,
       // base64 frames are ASCII; binary payloads are never validated anyway.
       skipUTF8Validation: true,
@@ -465,11 +469,6 @@ export class ExecSession implements ExecSessionLike {
   private sendStdin(chunk: Buffer, callback: (error?: Error | null) => void): void {
     const ws = this.ws!;
     const base64 = this.info!.base64;
-    let start = 0;
-    while (chunk.length - start > MAX_STDIN_FRAME) {
-      ws.send(encodeFrame(base64, STDIN, chunk, start, start + MAX_STDIN_FRAME));
-      start += MAX_STDIN_FRAME;
-    }
     let called = false;
     const done = (): void => {
       if (called) return;
@@ -477,11 +476,53 @@ export class ExecSession implements ExecSessionLike {
       if (this.stdinWaiting === done) this.stdinWaiting = undefined;
       callback();
     };
-    // The send callback runs once this frame reached the kernel (or failed because the socket
-    // closed), i.e. once everything queued before it drained too.
-    ws.send(encodeFrame(base64, STDIN, chunk, start), done);
-    if (ws.bufferedAmount <= STDIN_HIGH_WATER_MARK) done();
-    else this.stdinWaiting = done;
+    let start = 0;
+    // Frame by frame, each next one only once the socket holds little enough, rather than the
+    // whole chunk at once: frames queued on the socket together are copied into one fresh
+    // buffer to be written, which for a large upload costs more than the copying itself
+    // (page faults on new memory).
+    const sendNext = (): void => {
+      for (;;) {
+        if (this.state !== 'open' || this.ws !== ws) {
+          done();
+          return;
+        }
+        const end = Math.min(chunk.length, start + MAX_STDIN_FRAME);
+        const frame = this.stdinFrame(base64, chunk, start, end);
+        start = end;
+        if (start >= chunk.length) {
+          // The send callback runs once this frame reached the kernel (or failed because the
+          // socket closed), i.e. once everything queued before it drained too.
+          ws.send(frame, done);
+          if (ws.bufferedAmount <= STDIN_HIGH_WATER_MARK) done();
+          else this.stdinWaiting = done;
+          return;
+        }
+        let waiting = false;
+        ws.send(frame, () => {
+          if (waiting) sendNext();
+        });
+        if (ws.bufferedAmount > STDIN_HIGH_WATER_MARK) {
+          waiting = true;
+          return;
+        }
+      }
+    };
+    sendNext();
+  }
+
+  /**
+   * A stdin frame: binary frames are built in one buffer used again and again. That is safe
+   * because `ws` copies a frame while masking it, before send() returns: it would hold on to
+   * our buffer only to compress it (we offer no compression), for a Blob (never sent) or for
+   * a mask of all zeros, which nonZeroMask never makes.
+   */
+  private stdinFrame(base64: boolean, chunk: Buffer, start: number, end: number): Buffer | string {
+    if (base64) return encodeFrame(true, STDIN, chunk, start, end);
+    this.stdinScratch ??= Buffer.allocUnsafe(MAX_STDIN_FRAME + 1);
+    this.stdinScratch[0] = STDIN;
+    chunk.copy(this.stdinScratch, 1, start, end);
+    return this.stdinScratch.subarray(0, end - start + 1);
   }
 
   private endStdin(callback: (error?: Error | null) => void): void {
@@ -654,4 +695,10 @@ function errorMessage(err: unknown): string {
 
 function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** ws's mask key generator: random as RFC 6455 asks, and never all zeros (see stdinFrame). */
+function nonZeroMask(mask: Buffer): void {
+  do randomFillSync(mask);
+  while ((mask[0]! | mask[1]! | mask[2]! | mask[3]!) === 0);
 }
