@@ -13,7 +13,6 @@
 //   answer, CreateContainerError...), or its exit, or a timeout with the last state seen.
 // Ephemeral containers cannot be removed or restarted; one that ends stays in the pod as
 // Terminated. Detaching (closing the terminal) leaves it running, so it can be re-attached.
-import { randomInt } from 'node:crypto';
 import type { V1ContainerState, V1ContainerStatus, V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import type { ClusterClient, PodWatchListener } from './cluster.ts';
 import { describeError, KubeApiError } from './errors.ts';
@@ -98,7 +97,7 @@ const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 export function debugContainerName(taken: ReadonlySet<string> = new Set()): string {
   for (;;) {
     let suffix = '';
-    for (let i = 0; i < 5; i++) suffix += NAME_ALPHABET[randomInt(NAME_ALPHABET.length)];
+    for (const byte of globalThis.crypto.getRandomValues(new Uint8Array(5))) suffix += NAME_ALPHABET[byte % NAME_ALPHABET.length];
     const name = `debugger-${suffix}`;
     if (!taken.has(name)) return name;
   }

@@ -9,7 +9,7 @@
 // - backpressure both ways;
 // - a broken forward is noticed: the pod is checked now and then (and at once when a connection
 //   dies abnormally); a deleted or stopped pod ends the forward with the reason.
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { ClientOptions, WebSocket } from 'ws';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -89,12 +89,14 @@ export class PortForward {
     const pod = await apiGetJson<V1Pod>(kubeConfig, podPath(options.namespace, options.pod));
     const notRunning = isRunning(pod);
     if (notRunning) throw new Error(`Cannot forward to ${options.namespace}/${options.pod}: ${notRunning}`);
-    const forward = new PortForward(kubeConfig, options, listener);
+    // node:net is loaded here rather than with the extension: most sessions never forward.
+    const { createServer } = await import('node:net');
+    const forward = new PortForward(kubeConfig, options, listener, createServer);
     await forward.listen();
     return forward;
   }
 
-  private constructor(kubeConfig: KubeConfigLike, options: PortForwardOptions, listener: PortForwardListener) {
+  private constructor(kubeConfig: KubeConfigLike, options: PortForwardOptions, listener: PortForwardListener, createServer: typeof import('node:net').createServer) {
     this.kubeConfig = kubeConfig;
     this.options = options;
     this.listener = listener;

@@ -2,7 +2,6 @@
 // document (`kube-exec-output:` URIs) opened from it. A run's outputs are kept while its report
 // is open and dropped with it.
 import * as vscode from 'vscode';
-import { randomBytes } from 'node:crypto';
 import { formatDuration, outcomeText, reportHtml, type RunSummary } from './reportModel.ts';
 
 export const OUTPUT_SCHEME = 'kube-exec-output';
@@ -27,7 +26,7 @@ export class ReportViews implements vscode.TextDocumentContentProvider, vscode.D
     });
     this.panels.add(panel);
     panel.iconPath = new vscode.ThemeIcon('checklist');
-    panel.webview.html = reportHtml(summary, { nonce: randomBytes(16).toString('base64'), cspSource: panel.webview.cspSource });
+    panel.webview.html = reportHtml(summary, { nonce: Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(16))).toString('base64'), cspSource: panel.webview.cspSource });
     const listener = panel.webview.onDidReceiveMessage((message: { type?: unknown; index?: unknown }) => {
       if (message?.type === 'openOutput' && typeof message.index === 'number') void this.openOutput(runId, message.index);
     });

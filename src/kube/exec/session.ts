@@ -9,7 +9,6 @@
 // - the outcome is exactly one of exit / error / connectionLost (see ExecResult).
 import type { ClientOptions, WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
-import { randomFillSync } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import {
   DEFAULT_PROTOCOLS,
@@ -699,6 +698,6 @@ function formatSeconds(ms: number): string {
 
 /** ws's mask key generator: random as RFC 6455 asks, and never all zeros (see stdinFrame). */
 function nonZeroMask(mask: Buffer): void {
-  do randomFillSync(mask);
+  do globalThis.crypto.getRandomValues(mask);
   while ((mask[0]! | mask[1]! | mask[2]! | mask[3]!) === 0);
 }
