@@ -17,6 +17,10 @@ const common = {
   format: 'cjs',
   // The oldest extension host we support (VS Code 1.125) runs Node 24.
   target: 'node24',
+  // import() of a module left outside the bundle (Node's own, such as node:https) becomes a
+  // require(): kept as import(), its first use would start Node's ES module loader in the
+  // extension host (or the CLI), some 20 ms, to load what require() loads at once.
+  supported: { 'dynamic-import': false },
   minify: production,
   sourcemap: production ? false : 'linked',
   logLevel: 'warning',
