@@ -698,6 +698,17 @@ function formatSeconds(ms: number): string {
 
 /** ws's mask key generator: random as RFC 6455 asks, and never all zeros (see stdinFrame). */
 function nonZeroMask(mask: Buffer): void {
-  do globalThis.crypto.getRandomValues(mask);
-  while ((mask[0]! | mask[1]! | mask[2]! | mask[3]!) === 0);
+  do {
+    // Drawn from a pool refilled 2,048 keys at a time, as ws's own generator does: one call
+    // into the random source per frame would cost more than masking the frame.
+    if (maskPoolUsed === MASK_POOL.length) {
+      globalThis.crypto.getRandomValues(MASK_POOL);
+      maskPoolUsed = 0;
+    }
+    mask.set(MASK_POOL.subarray(maskPoolUsed, maskPoolUsed + 4));
+    maskPoolUsed += 4;
+  } while ((mask[0]! | mask[1]! | mask[2]! | mask[3]!) === 0);
 }
+
+const MASK_POOL = new Uint8Array(8192);
+let maskPoolUsed = MASK_POOL.length;
