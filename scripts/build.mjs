@@ -68,7 +68,14 @@ const builds = [
   { ...common, entryPoints: ['src/extension.ts'], outfile: path.join(outdir, 'extension.js'), plugins: [clientNodeApart, vscodeOnce] },
   { ...common, entryPoints: ['src/cli.ts'], outfile: path.join(outdir, 'cli.js'), banner: { js: '#!/usr/bin/env node' }, plugins: [clientNodeApart] },
   // Only what clientNode.ts hands out, so the rest of client-node is left out.
-  { ...common, stdin: { contents: "export { KubeConfig } from '@kubernetes/client-node';", resolveDir: process.cwd(), sourcefile: 'client-node.js' }, outfile: path.join(outdir, 'client-node.js') },
+  // `navigator` there only ever tells a browser from Node; in VS Code's extension host merely
+  // reading it logs a PendingMigrationError, so it is made plainly absent.
+  {
+    ...common,
+    stdin: { contents: "export { KubeConfig } from '@kubernetes/client-node';", resolveDir: process.cwd(), sourcefile: 'client-node.js' },
+    outfile: path.join(outdir, 'client-node.js'),
+    define: { navigator: 'undefined' },
+  },
 ];
 
 if (watch) {
