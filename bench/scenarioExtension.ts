@@ -61,12 +61,12 @@ export function extensionItself(): Scenario<BenchContext> {
     id: '8',
     title: 'The extension itself',
     method:
-      'Release bundle (esbuild, minified) and VSIX (`vsce package`) sizes; then a fresh Node process per round loads the bundle with a stand-in `vscode` module and runs `activate` against the kubesim kubeconfig. Load + activate is timed inside that process (Node start excluded: the extension host is already up); heap used after a forced GC.',
+      'Release bundle (esbuild, minified) and VSIX (`vsce package`) sizes; then a fresh Node process per round loads the bundle with a stand-in `vscode` module and runs `activate` against the kubesim kubeconfig. Load + activate is timed inside that process (Node start excluded: the extension host is already up); heap used after activation, after garbage collection, is that of the whole process (Node itself and the stand-in module included; loading the bundle adds so little that the difference drowns in what garbage collection happens to free).',
     metrics: [
       { key: 'totalMs', label: 'load + activate', unit: 'ms', better: 'lower' },
       { key: 'loadMs', label: 'require(bundle)', unit: 'ms', better: 'lower' },
       { key: 'activateMs', label: 'activate()', unit: 'ms', better: 'lower' },
-      { key: 'heapAddedMiB', label: 'heap added by the extension', unit: 'MiB', better: 'lower' },
+      { key: 'heapMiB', label: 'heap used after activation (whole process)', unit: 'MiB', better: 'lower' },
       { key: 'bundleKiB', label: 'bundle size', unit: 'KiB', better: 'lower' },
       { key: 'vsixKiB', label: 'VSIX size', unit: 'KiB', better: 'lower' },
     ],
@@ -98,7 +98,7 @@ export function extensionItself(): Scenario<BenchContext> {
             totalMs: out.loadMs + out.activateMs,
             loadMs: out.loadMs,
             activateMs: out.activateMs,
-            heapAddedMiB: out.heapAddedMiB,
+            heapMiB: out.heapMiB,
             bundleKiB: built!.bundleKiB,
             vsixKiB: built!.vsixKiB,
           };
