@@ -120,6 +120,9 @@ test('right-click a pod, Open Shell: commands run, resizes reach the shell, the 
   const [rows] = after.match(/^(\d+) (\d+)$/m)!.slice(1).map(Number);
   assert.ok(rows > Number(before[1]), `rows grew after maximizing the panel: ${before[0]} -> ${rows}`);
   await vscode.runCommand('View: Toggle Maximized Panel');
+  // For the README: once the palette and the terminal's size overlay have gone.
+  await vscode.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  await new Promise((r) => setTimeout(r, 1500));
   await vscode.screenshot('shell');
 
   await vscode.page.locator('.terminal-wrapper.active .xterm').first().click();

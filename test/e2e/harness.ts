@@ -496,6 +496,8 @@ async function clearPointer(page: Page): Promise<void> {
 }
 
 async function screenshot(page: Page, name: string): Promise<string> {
+  // No tooltip left over from the last hover in the picture.
+  await clearPointer(page);
   const file = path.join(RESULTS_DIR, `${name}.png`);
   await mkdir(RESULTS_DIR, { recursive: true });
   await page.screenshot({ path: file });
