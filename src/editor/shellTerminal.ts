@@ -30,8 +30,6 @@ export class ShellTerminal implements vscode.Pseudoterminal {
 
   private readonly connector: ShellConnector;
   private state: 'idle' | 'connecting' | 'open' | Ended | 'closed' = 'idle';
-  private session: ShellSessionLike | undefined;
-  private size: TerminalSize = { columns: 80, rows: 24 };
   private early = '';
 
   constructor(connector: ShellConnector) {
@@ -40,7 +38,7 @@ export class ShellTerminal implements vscode.Pseudoterminal {
 
   open(dimensions: vscode.TerminalDimensions | undefined): void {
     if (this.state !== 'idle') return;
-    if (dimensions) this.size = { columns: dimensions.columns, rows: dimensions.rows };
+    this.io.resize(dimensions);
     void this.connect();
   }
 
@@ -49,7 +47,7 @@ export class ShellTerminal implements vscode.Pseudoterminal {
     this.io.line(`${DIM}Connecting to ${this.connector.description}...${RESET}`);
     let opened;
     try {
-      opened = await this.connector.open(this.size);
+      opened = await this.connector.open(this.io.size);
     } catch (err) {
       if (this.closed()) return;
       if (err instanceof NoShellError) {
@@ -65,7 +63,7 @@ export class ShellTerminal implements vscode.Pseudoterminal {
       session.close();
       return;
     }
-    this.session = session;
+    this.io.session = session;
     this.state = 'open';
     // Clear the "Connecting..." line so the shell's prompt starts clean.
     this.io.write('\r\x1b[2K');
@@ -76,8 +74,8 @@ export class ShellTerminal implements vscode.Pseudoterminal {
     }
     const result = await session.result;
     flush();
-    if (this.session !== session || this.closed()) return;
-    this.session = undefined;
+    if (this.io.session !== session || this.closed()) return;
+    this.io.session = undefined;
     this.finish(result);
   }
 
@@ -112,7 +110,7 @@ export class ShellTerminal implements vscode.Pseudoterminal {
   handleInput(data: string): void {
     switch (this.state) {
       case 'open':
-        this.session?.stdin.write(Buffer.from(data, 'utf8'));
+        this.io.session?.stdin.write(Buffer.from(data, 'utf8'));
         return;
       case 'connecting':
         if (this.early.length + data.length <= MAX_EARLY_INPUT) this.early += data;
@@ -137,17 +135,13 @@ export class ShellTerminal implements vscode.Pseudoterminal {
   }
 
   setDimensions(dimensions: vscode.TerminalDimensions): void {
-    this.size = { columns: dimensions.columns, rows: dimensions.rows };
-    this.session?.resize(this.size);
+    this.io.resize(dimensions);
   }
 
   /** VS Code calls this when the user closes the terminal: the shell in the container must end too. */
   close(code?: number): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    const session = this.session;
-    this.session = undefined;
-    session?.close();
     this.io.close(code);
   }
 }

@@ -21,6 +21,10 @@ export interface TerminalSession {
 }
 
 export class TerminalIo {
+  /** The terminal's size, kept up to date; sessions start with it. */
+  size: TerminalSize = { columns: 80, rows: 24 };
+  /** The session shown, while one runs: it follows the terminal's size and ends when it closes. */
+  session: TerminalSession | undefined;
   private readonly writeEmitter = new vscode.EventEmitter<string>();
   private readonly closeEmitter = new vscode.EventEmitter<number | void>();
   readonly onDidWrite = this.writeEmitter.event;
@@ -47,10 +51,23 @@ export class TerminalIo {
     return () => this.write(decoder.decode());
   }
 
-  /** Tells VS Code the terminal is done (with an exit code to show, or none) and stops writes. */
+  /** VS Code's `open` and `setDimensions` report the size here. */
+  resize(dimensions: vscode.TerminalDimensions | undefined): void {
+    if (!dimensions) return;
+    this.size = { columns: dimensions.columns, rows: dimensions.rows };
+    this.session?.resize(this.size);
+  }
+
+  /**
+   * Ends the session, if one runs, and tells VS Code the terminal is done (with an exit code to
+   * show, or none); nothing is written after.
+   */
   close(code?: number): void {
     if (this.closed) return;
     this.closed = true;
+    const session = this.session;
+    this.session = undefined;
+    session?.close();
     this.closeEmitter.fire(code);
     this.writeEmitter.dispose();
     this.closeEmitter.dispose();

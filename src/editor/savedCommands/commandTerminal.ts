@@ -25,8 +25,6 @@ export class CommandTerminal implements vscode.Pseudoterminal {
 
   private readonly run: CommandRun;
   private state: 'idle' | 'running' | 'ended' | 'closed' = 'idle';
-  private session: CommandSessionLike | undefined;
-  private size: TerminalSize = { columns: 80, rows: 24 };
   private exitCode = 0;
   private interrupted = false;
 
@@ -36,7 +34,7 @@ export class CommandTerminal implements vscode.Pseudoterminal {
 
   open(dimensions: vscode.TerminalDimensions | undefined): void {
     if (this.state !== 'idle') return;
-    if (dimensions) this.size = { columns: dimensions.columns, rows: dimensions.rows };
+    this.io.resize(dimensions);
     this.io.line(`${DIM}${this.run.banner}${RESET}`);
     void this.start();
   }
@@ -46,17 +44,17 @@ export class CommandTerminal implements vscode.Pseudoterminal {
     const t0 = performance.now();
     let session: CommandSessionLike;
     try {
-      session = this.run.start(this.size);
+      session = this.run.start(this.io.size);
     } catch (err) {
       this.end(1, `${RED}${err instanceof Error ? err.message : String(err)}${RESET}`);
       return;
     }
-    this.session = session;
+    this.io.session = session;
     const flush = this.io.follow(session.stdout);
     const result = await session.result;
     if (this.closed) return;
     flush();
-    this.session = undefined;
+    this.io.session = undefined;
     const took = formatDuration(performance.now() - t0);
     if (this.interrupted) {
       this.end(130, `${YELLOW}Interrupted (Ctrl+C) after ${took}.${RESET}`);
@@ -88,10 +86,10 @@ export class CommandTerminal implements vscode.Pseudoterminal {
   handleInput(data: string): void {
     if (this.state === 'running') {
       if (this.run.interactive) {
-        this.session?.stdin.write(Buffer.from(data, 'utf8'));
+        this.io.session?.stdin.write(Buffer.from(data, 'utf8'));
       } else if (data === CTRL_C) {
         this.interrupted = true;
-        this.session?.close();
+        this.io.session?.close();
       }
       return;
     }
@@ -99,17 +97,13 @@ export class CommandTerminal implements vscode.Pseudoterminal {
   }
 
   setDimensions(dimensions: vscode.TerminalDimensions): void {
-    this.size = { columns: dimensions.columns, rows: dimensions.rows };
-    this.session?.resize(this.size);
+    this.io.resize(dimensions);
   }
 
   /** Closing the terminal ends the command in the container too. */
   close(code?: number): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    const session = this.session;
-    this.session = undefined;
-    session?.close();
     this.io.close(code);
   }
 }
