@@ -108,7 +108,9 @@ test('forbidden, missing pod: ShellOpenError with the API message, no search', T
 test('closing the shell leaves no process in the container', T, async () => {
   clearShellCache();
   const { session } = await openShell(kubeConfig(), { namespace: 'default', pod: 'web-0', container: 'app' });
-  await type(session, 'sleep 30 &\n', /\$ |# /);
+  // Bash announces the job ("[1] 1234") once it is one of its jobs; a prompt alone could be the
+  // first one, printed before the line was even read, and a hangup then could race the fork.
+  await type(session, 'sleep 30 &\n', /\[1\] \d+/);
   session.stdout.resume();
   session.close();
   await session.result;
