@@ -170,7 +170,6 @@ export function registerPortForwardsAndDebugger(deps: Omit<DebugAttachDeps, 'for
 
 export function registerDebugAttach(deps: DebugAttachDeps): vscode.Disposable {
   const { forwards } = deps;
-  const sessions = new Map<number, Promise<void>>();
 
   const attach = async (node: unknown): Promise<void> => {
     const target = await targetOf(node, deps.picker);
@@ -213,10 +212,8 @@ export function registerDebugAttach(deps: DebugAttachDeps): vscode.Disposable {
       const id = session.configuration[FORWARD_KEY] as unknown;
       if (typeof id !== 'number') return;
       const active = forwards.list().find((a) => a.id === id);
-      if (active && !sessions.has(id)) {
-        const stopping = forwards.stop(active).finally(() => sessions.delete(id));
-        sessions.set(id, stopping);
-      }
+      // Stopping is idempotent: a child session ending with its parent is harmless.
+      if (active) void forwards.stop(active);
     }),
   );
 }

@@ -62,6 +62,11 @@ export class PortForwards implements vscode.Disposable {
         },
       },
     );
+    if (this.disposed) {
+      // Kube Exec was shut down while the forward started: nothing would stop it later.
+      await forward.stop();
+      throw new Error('Kube Exec is shutting down.');
+    }
     const active: ActiveForward = { id: this.nextId++, target, forward, purpose };
     this.active.set(active.id, active);
     this.render();

@@ -6,6 +6,7 @@ import type * as https from 'node:https';
 import { loadTransport, type Transport } from './transport.ts';
 import { forgetEndpoint, resolveEndpoint, type KubeConfigLike } from './exec/connect.ts';
 import { apiErrorFromResponse, describeError } from './errors.ts';
+import { readBody, readErrorBody } from './httpBody.ts';
 
 export interface ApiGetOptions {
   signal?: AbortSignal;
@@ -14,7 +15,6 @@ export interface ApiGetOptions {
   accept?: string;
 }
 
-const MAX_ERROR_BODY = 64 * 1024;
 /** TCP keepalive on long streams: a peer that vanished without a FIN is noticed. */
 const KEEPALIVE_MS = 30_000;
 
@@ -58,14 +58,7 @@ function send({ http, https }: Transport, server: string, tls: https.RequestOpti
         resolve(response);
         return;
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on('data', (c: Buffer) => {
-        if (size < MAX_ERROR_BODY) chunks.push(c);
-        size += c.length;
-      });
-      response.on('end', () => reject(apiErrorFromResponse(code, Buffer.concat(chunks).toString('utf8'), server)));
-      response.on('error', () => reject(apiErrorFromResponse(code, Buffer.concat(chunks).toString('utf8'), server)));
+      void readErrorBody(response).then((body) => reject(apiErrorFromResponse(code, body, server)));
     });
     const timeoutMs = options.headersTimeoutMs ?? 30_000;
     request.setTimeout(timeoutMs, () => {
@@ -87,10 +80,9 @@ export function abortError(): Error {
 /** GET of a JSON object. */
 export async function apiGetJson<T>(kubeConfig: KubeConfigLike, path: string, signal?: AbortSignal): Promise<T> {
   const { response, server } = await apiGet(kubeConfig, path, { signal });
-  const chunks: Buffer[] = [];
-  for await (const chunk of response as AsyncIterable<Buffer>) chunks.push(chunk);
+  const text = await readBody(response);
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+    return JSON.parse(text) as T;
   } catch {
     throw new Error(`The API server at ${server} answered ${path.split('?')[0]} with something that is not JSON.`);
   }

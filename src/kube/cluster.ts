@@ -10,6 +10,7 @@ import type { Cluster, Context, KubeConfig, User, V1Namespace, V1Node, V1Pod } f
 import { loadClientNode } from './clientNode.ts';
 import { loadTransport, type Transport } from './transport.ts';
 import { apiErrorFromResponse, describeError, KubeApiError } from './errors.ts';
+import { readBody, readErrorBody } from './httpBody.ts';
 import { podFromJson, PodWatcher, type PodWatchSource } from './podWatch.ts';
 
 export interface PodWatchListener {
@@ -79,7 +80,6 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const WATCH_GRACE_MS = 30_000;
 /** client-go re-reads token files at most once a minute. */
 const TOKEN_FILE_TTL_MS = 60_000;
-const ERROR_BODY_LIMIT = 64 * 1024;
 const MAX_LIST_RESTARTS = 3;
 
 /** What a client reads of its kubeconfig: client-node's KubeConfig and ContextConfig both fit. */
@@ -277,7 +277,7 @@ export class ClusterClient {
   private async parseJson<T>(response: http.IncomingMessage, pathAndQuery: string, signal: AbortSignal | undefined): Promise<T> {
     let text: string;
     try {
-      text = await readAll(response);
+      text = await readBody(response);
     } catch (err) {
       throw this.humanError(err, signal);
     }
@@ -328,10 +328,7 @@ export class ClusterClient {
             resolve(response);
             return;
           }
-          readAll(response, ERROR_BODY_LIMIT).then(
-            (body) => reject(apiErrorFromResponse(code, body, prepared.server)),
-            () => reject(apiErrorFromResponse(code, '', prepared.server)),
-          );
+          void readErrorBody(response).then((body) => reject(apiErrorFromResponse(code, body, prepared.server)));
         },
       );
       request.setTimeout(timeoutMs, () => {
@@ -472,16 +469,4 @@ async function readBase64(file: string, what: string): Promise<string> {
   } catch (err) {
     throw new Error(`Cannot read the ${what}: ${(err as Error).message}`, { cause: err });
   }
-}
-
-/** The whole body as text; past `limit` bytes the rest is dropped (error bodies only). */
-async function readAll(stream: http.IncomingMessage, limit = Infinity): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    if (size < limit) chunks.push(chunk);
-    size += chunk.length;
-  }
-  const buffer = Buffer.concat(chunks);
-  return (size > limit ? buffer.subarray(0, limit) : buffer).toString('utf8');
 }

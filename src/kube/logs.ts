@@ -182,9 +182,9 @@ async function whyEnded(kubeConfig: KubeConfigLike, options: LogOptions): Promis
     return undefined;
   }
   const name = options.container ?? pod.spec?.containers?.[0]?.name ?? '';
-  if (pod.metadata?.deletionTimestamp && !containerStatus(pod, options.container)?.state?.running) return `The pod ${options.pod} is being deleted.`;
   const state = containerStatus(pod, options.container)?.state;
   if (state?.running) return undefined;
+  if (pod.metadata?.deletionTimestamp) return `The pod ${options.pod} is being deleted.`;
   const t = state?.terminated;
   if (t) return `Container ${name} of ${options.pod} stopped (exit code ${t.exitCode}${t.reason ? `, ${t.reason}` : ''}).`;
   const w = state?.waiting;
@@ -205,6 +205,7 @@ export async function* streamLogs(kubeConfig: KubeConfigLike, options: LogOption
   let connectedOnce = false;
   let shown = 0;
   const limitReached = () => options.limitBytes !== undefined && shown >= options.limitBytes;
+  const limitEnd: LogEvent = { kind: 'end', reason: `The log reached the ${options.limitBytes}-byte limit.` };
   /** The event for a line, cut to what is left of limitBytes; undefined once nothing is left. */
   const lineEvent = (line: { timestamp: string; text: string; raw: number }): LogEvent | undefined => {
     let text = line.text;
@@ -262,20 +263,20 @@ export async function* streamLogs(kubeConfig: KubeConfigLike, options: LogOption
       attempt = 0;
     }
 
-    if (full) return yield { kind: 'end', reason: `The log reached the ${options.limitBytes}-byte limit.` };
+    if (full) return yield limitEnd;
     if (dropped === undefined) {
       for (const line of cursor.flush()) {
         const event = lineEvent(line);
         if (event) yield event;
       }
       if (!options.follow || options.previous) return yield { kind: 'end', reason: 'The whole log was shown.' };
-      if (limitReached()) return yield { kind: 'end', reason: `The log reached the ${options.limitBytes}-byte limit.` };
+      if (limitReached()) return yield limitEnd;
       const why = await whyEnded(kubeConfig, options);
       if (signal?.aborted) return;
       if (why) return yield { kind: 'end', reason: why };
       dropped = new Error(`The log stream from ${server} ended while the container still runs.`);
     }
-    if (limitReached()) return yield { kind: 'end', reason: `The log reached the ${options.limitBytes}-byte limit.` };
+    if (limitReached()) return yield limitEnd;
     attempt++;
     const delayMs = backoff.next();
     const message = (dropped as { code?: string }).code === 'ECONNRESET' || (dropped as Error).message === 'aborted'

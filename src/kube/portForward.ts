@@ -15,6 +15,8 @@ import type { ClientOptions, WebSocket } from 'ws';
 import type { V1Pod } from '@kubernetes/client-node';
 import { apiGetJson, podPath } from './apiRequest.ts';
 import { apiErrorFromResponse, describeError, KubeApiError } from './errors.ts';
+import { encodeBinaryFrame } from './exec/frames.ts';
+import { readErrorBody } from './httpBody.ts';
 import { loadTransport, type Transport } from './transport.ts';
 import { connectErrorMessage, forgetEndpoint, resolveEndpoint, type KubeConfigLike } from './exec/connect.ts';
 
@@ -23,7 +25,6 @@ const DATA = 0;
 const ERROR = 1;
 const HIGH_WATER = 1 << 20;
 const LOW_WATER = 256 << 10;
-const MAX_ERROR_BODY = 64 * 1024;
 /** Three failed checks in a row (the API server unreachable): the forward cannot work either. */
 const MAX_CHECK_FAILURES = 3;
 
@@ -247,14 +248,8 @@ export class PortForward {
     };
 
     ws.on('unexpected-response', (_req, res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        if (size < MAX_ERROR_BODY) chunks.push(c);
-        size += c.length;
-      });
-      res.on('end', () => {
-        const err = apiErrorFromResponse(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), endpoint.server);
+      void readErrorBody(res).then((body) => {
+        const err = apiErrorFromResponse(res.statusCode ?? 0, body, endpoint.server);
         if (res.statusCode === 401) forgetEndpoint(this.kubeConfig);
         report(`Port forward to ${this.pod}:${this.remotePort} refused: ${err.message}`);
         ws.terminate();
@@ -305,7 +300,7 @@ export class PortForward {
 
     socket.on('data', (data: Buffer) => {
       if (ws.readyState !== ws.OPEN) return;
-      ws.send(Buffer.concat([Buffer.from([DATA]), data]), (err) => {
+      ws.send(encodeBinaryFrame(DATA, data), (err) => {
         if (!err && socket.isPaused() && ws.bufferedAmount < LOW_WATER) socket.resume();
       });
       if (ws.bufferedAmount > HIGH_WATER) socket.pause();

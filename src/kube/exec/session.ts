@@ -26,6 +26,7 @@ import {
   type ProtocolInfo,
 } from './frames.ts';
 import { parseExecStatus, type ExecResult } from './status.ts';
+import { readErrorBody } from '../httpBody.ts';
 import { loadTransport, type Transport } from '../transport.ts';
 import { connectErrorMessage, forgetEndpoint, resolveEndpoint, subresourcePath, type Endpoint, type KubeConfigLike } from './connect.ts';
 
@@ -93,7 +94,6 @@ const MAX_STDIN_FRAME = 64 * 1024;
 const CLOSE_AFTER_STATUS_MS = 2000;
 /** After our close frame, how long the server gets to answer before the socket is cut. */
 const CLOSE_HANDSHAKE_MS = 1000;
-const MAX_ERROR_BODY = 64 * 1024;
 const USER_AGENT = 'kube-exec';
 
 type State = 'connecting' | 'open' | 'done';
@@ -299,9 +299,7 @@ export class ExecSession implements ExecSessionLike {
 
   /** The upgrade was answered with an ordinary HTTP response: its body is usually a Status. */
   private onRefused(ws: WebSocket, res: IncomingMessage, cachedEndpoint: boolean): void {
-    const chunks: Buffer[] = [];
-    let length = 0;
-    const done = (): void => {
+    void readErrorBody(res).then((body) => {
       if (ws !== this.ws) return;
       const httpStatus = res.statusCode ?? 0;
       if (httpStatus === 401 && cachedEndpoint && !this.retriedAuth && !this.closeRequested) {
@@ -313,16 +311,9 @@ export class ExecSession implements ExecSessionLike {
         this.begin();
         return;
       }
-      this.failure = refusedResult(httpStatus, res.statusMessage, Buffer.concat(chunks).toString('utf8'));
+      this.failure = refusedResult(httpStatus, res.statusMessage, body);
       ws.terminate();
-    };
-    res.on('data', (chunk: Buffer) => {
-      if (length < MAX_ERROR_BODY) chunks.push(chunk);
-      length += chunk.length;
     });
-    res.on('end', done);
-    res.on('error', done);
-    res.on('aborted', done);
   }
 
   private onOpen(ws: WebSocket): void {
