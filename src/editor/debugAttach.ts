@@ -8,6 +8,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { ClusterSet } from '../kube/clusterSet.ts';
 import { enableInspector, listNodeProcesses, type NodeProcess } from '../kube/nodeInspector.ts';
 import { askPort, declaredPorts, guarded, PortForwards, registerPortForwardCommands } from './portForward.ts';
+import { readSettings } from './settings.ts';
 import type { ContainerTarget } from './shellLauncher.ts';
 import type { TargetPicker } from './targetPicker.ts';
 import { ContainerNode, PodNode } from './tree/nodes.ts';
@@ -137,7 +138,7 @@ async function prepareNode(clusters: () => ClusterSet, target: DebugTarget, port
 }
 
 async function askRemoteRoot(memento: vscode.Memento, target: DebugTarget): Promise<string | undefined> {
-  const setting = vscode.workspace.getConfiguration('kubeExec').get<string>('debug.remoteRoot', '').trim();
+  const setting = readSettings().debugRemoteRoot;
   if (setting) return setting;
   const last = memento.get<string>(LAST_ROOT_KEY) ?? '/app';
   const root = await vscode.window.showInputBox({

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ClusterSet } from '../kube/clusterSet.ts';
-import { attachContainer, DEFAULT_DEBUG_IMAGE, DebugContainerError, startDebugContainer, type DebugProgress } from '../kube/debugContainer.ts';
+import { attachContainer, DebugContainerError, startDebugContainer, type DebugProgress } from '../kube/debugContainer.ts';
 import { describeError } from '../kube/errors.ts';
 import type { ExecSession } from '../kube/exec/session.ts';
 import { summarizeContainers } from '../kube/podSummary.ts';
@@ -16,7 +16,6 @@ import { DIM, RESET } from './terminalIo.ts';
 import type { TargetPicker } from './targetPicker.ts';
 import { ContainerNode, PodNode } from './tree/nodes.ts';
 
-const IMAGE_SETTING = 'debugImage';
 const IMAGE_PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
 
 interface DebugTarget {
@@ -27,18 +26,6 @@ interface DebugTarget {
   container?: string;
 }
 
-interface AttachTarget {
-  context: string;
-  namespace: string;
-  pod: string;
-  container: string;
-}
-
-export function debugImage(): string {
-  const value = vscode.workspace.getConfiguration('kubeExec').get<string>(IMAGE_SETTING, DEFAULT_DEBUG_IMAGE);
-  return typeof value === 'string' && value.trim() ? value.trim() : DEFAULT_DEBUG_IMAGE;
-}
-
 /**
  * The command: from a pod or container in the tree, from the "no shell" offer (a
  * ContainerTarget), or from the palette (the picker walks context, namespace, pod, container).
@@ -46,7 +33,7 @@ export function debugImage(): string {
 export async function debugContainerCommand(clusters: () => ClusterSet, picker: TargetPicker, arg: unknown): Promise<void> {
   const target = await debugTargetOf(picker, arg);
   if (!target) return;
-  const image = debugImage();
+  const image = readSettings().debugImage;
   const client = clusters().client(target.context);
   const where = `${target.namespace}/${target.pod}`;
   const controller = new AbortController();
@@ -71,7 +58,7 @@ export async function debugContainerCommand(clusters: () => ClusterSet, picker: 
     if (err instanceof DebugContainerError && err.reason && IMAGE_PULL_FAILURES.has(err.reason)) {
       const change = 'Change Debug Image';
       const choice = await vscode.window.showErrorMessage(`Kube Exec: ${err.message} The image comes from the kubeExec.debugImage setting ("${image}").`, change);
-      if (choice === change) await vscode.commands.executeCommand('workbench.action.openSettings', `kubeExec.${IMAGE_SETTING}`);
+      if (choice === change) await vscode.commands.executeCommand('workbench.action.openSettings', 'kubeExec.debugImage');
       return;
     }
     throw err;
@@ -81,7 +68,7 @@ export async function debugContainerCommand(clusters: () => ClusterSet, picker: 
 
 /** "Attach" on a debug container in the tree (or any running container, from the palette). */
 export async function attachContainerCommand(clusters: () => ClusterSet, picker: TargetPicker, arg: unknown): Promise<void> {
-  let target: AttachTarget | undefined;
+  let target: ContainerTarget | undefined;
   if (arg instanceof ContainerNode) {
     const pod = arg.parent;
     if (arg.container.state !== 'running') {
@@ -145,7 +132,7 @@ function isContainerTarget(value: unknown): value is ContainerTarget {
  * replay output); Enter makes it print one again. On a re-attach the shell may hold a half-typed
  * line, so nothing is sent and a hint says what kubectl says.
  */
-function openAttachTerminal(clusters: () => ClusterSet, target: AttachTarget, fresh: boolean): vscode.Terminal {
+function openAttachTerminal(clusters: () => ClusterSet, target: ContainerTarget, fresh: boolean): vscode.Terminal {
   let nudge = fresh;
   const connector: ShellConnector = {
     description: `container ${target.container} of ${target.namespace}/${target.pod} in context ${target.context}`,

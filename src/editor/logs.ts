@@ -9,6 +9,7 @@ import { streamLogs, type LogEvent, type LogOptions } from '../kube/logs.ts';
 import { summarizeContainers, type ContainerSummary } from '../kube/podSummary.ts';
 import type { ContainerTarget } from './shellLauncher.ts';
 import type { TargetPicker } from './targetPicker.ts';
+import { readSettings } from './settings.ts';
 import { DIM, RED, RESET, TerminalIo, YELLOW } from './terminalIo.ts';
 import { ContainerNode, PodNode } from './tree/nodes.ts';
 
@@ -120,14 +121,9 @@ interface OptionItem extends vscode.QuickPickItem {
   option: 'follow' | 'timestamps' | 'tail' | 'since' | 'previous';
 }
 
-function tailSetting(): number {
-  const n = vscode.workspace.getConfiguration('kubeExec').get<number>('logs.tailLines', 1000);
-  return Number.isFinite(n) && n > 0 ? Math.floor(n) : 1000;
-}
-
 /** Follow, tail and timestamps as the user picks them; undefined when cancelled. */
 async function pickOptions(target: LogTarget): Promise<Partial<LogOptions> | undefined> {
-  const tail = tailSetting();
+  const tail = readSettings().logTailLines;
   const items: OptionItem[] = [
     { option: 'follow', label: '$(sync) Follow', description: 'keep showing new lines', picked: true },
     { option: 'tail', label: `$(fold-up) Last ${tail} lines only`, description: 'unchecked: the whole log', picked: true },

@@ -1,5 +1,6 @@
 // The extension's settings, read in one place with their defaults and sane bounds.
 import * as vscode from 'vscode';
+import { DEFAULT_DEBUG_IMAGE } from '../kube/debugContainer.ts';
 
 export interface KubeExecSettings {
   /** The shells the user listed; undefined when they listed none (the engine picks by node OS). */
@@ -8,6 +9,12 @@ export interface KubeExecSettings {
   keepaliveTimeoutMs: number;
   kubeconfigFiles: string[];
   namespaceFilter: string[];
+  /** The image of debug containers. */
+  debugImage: string;
+  /** How many last lines Follow Logs shows first. */
+  logTailLines: number;
+  /** Where the sources are in containers, for the debugger's path mapping; '' when unset (ask). */
+  debugRemoteRoot: string;
 }
 
 const SECTION = 'kubeExec';
@@ -27,7 +34,18 @@ export function readSettings(): KubeExecSettings {
     keepaliveTimeoutMs: Math.max(15_000, intervalSeconds * 3000),
     kubeconfigFiles: config.get<string[]>('kubeconfigFiles', []).filter((f) => typeof f === 'string' && f !== ''),
     namespaceFilter: config.get<string[]>('namespaceFilter', []).filter((f) => typeof f === 'string' && f !== ''),
+    debugImage: nonEmpty(config.get<unknown>('debugImage')) ?? DEFAULT_DEBUG_IMAGE,
+    logTailLines: positiveInteger(config.get<unknown>('logs.tailLines')) ?? 1000,
+    debugRemoteRoot: nonEmpty(config.get<unknown>('debug.remoteRoot')) ?? '',
   };
+}
+
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() ? value.trim() : undefined;
+}
+
+function positiveInteger(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.floor(value) : undefined;
 }
 
 export function affectsSettings(event: vscode.ConfigurationChangeEvent, key?: keyof typeof SETTING_KEYS): boolean {
