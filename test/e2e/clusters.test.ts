@@ -170,6 +170,8 @@ test('closing a shell terminal ends the shell in the container', { timeout: 90_0
   await vscode.contextMenu(vscode.treeItem('web-0'), 'Open Shell');
   await vscode.waitForTerminalText(PROMPT, 30_000);
   await vscode.page.keyboard.type('sleep 1000 &\n');
+  // Bash says "[1] pid" once the job is one of its own: a hangup any earlier could race the fork.
+  await vscode.waitForTerminalText(/^\[1\] \d+$/m);
   await waitFor('the shell and its child run in kubesim', () => vscode.kubesim.execProcesses().length > 0);
   await killActiveTerminal();
   await waitFor('no exec process is left in kubesim', () => vscode.kubesim.execProcesses().length === 0, 20_000);
