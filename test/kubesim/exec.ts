@@ -490,7 +490,15 @@ class Session {
     this.onClose(() => {
       if (exited) return;
       hangUp(term.pid);
-      (term as pty.IPty & { destroy(): void }).destroy();
+      // The terminal goes once the leader has handled its SIGHUP (a shell passes it on to its
+      // jobs): a shell that found its terminal gone first would exit as at end of input and
+      // leave its background jobs running.
+      const destroy = () => (term as pty.IPty & { destroy(): void }).destroy();
+      const fallback = setTimeout(destroy, 1000);
+      void exitedPromise.then(() => {
+        clearTimeout(fallback);
+        destroy();
+      });
     });
     return {
       pid: term.pid,
