@@ -577,7 +577,22 @@ async function waitForTerminalText(page: Page, pattern: RegExp, timeoutMs = STEP
     if (Date.now() > deadline) break;
     await delay(150);
   }
-  throw new Error(`The terminal did not show ${pattern} within ${timeoutMs / 1000} s. It shows:\n${text}`);
+  throw new Error(`The terminal did not show ${pattern} within ${timeoutMs / 1000} s. It shows:\n${text}\n${await workbenchState(page)}`);
+}
+
+// What a failed wait for a terminal needs to be understood: were terminals made at all, and what
+// did the notifications say.
+const DESCRIBE_WORKBENCH = `(() => {
+  const terminals = document.querySelectorAll('.xterm').length;
+  const visible = [...document.querySelectorAll('.xterm')].filter((t) => t.checkVisibility()).length;
+  const panel = document.querySelector('.part.panel');
+  const toasts = [...document.querySelectorAll('.notification-toast')].map((t) => (t.textContent || '').trim());
+  return 'Terminals in the page: ' + terminals + ' (' + visible + ' visible); panel ' +
+    (panel && panel.checkVisibility() ? 'shown' : 'hidden') + '; notifications: ' + (toasts.length ? toasts.join(' | ') : 'none');
+})()`;
+
+async function workbenchState(page: Page): Promise<string> {
+  return (await page.evaluate(DESCRIBE_WORKBENCH).catch((error: unknown) => `(workbench state unavailable: ${String(error)})`)) as string;
 }
 
 async function errorNotifications(page: Page): Promise<string[]> {
