@@ -78,6 +78,19 @@ test('the tree shows contexts, namespaces and pods with their states, and follow
   await vscode.screenshot('tree');
 
   step('containers listed');
+  // Live: a pod that changes in place re-renders its own row, and only it. The inline button of
+  // a neighbouring row stays the same element, so a click on it is not lost to a re-render.
+  // Inline buttons stay in the DOM, hidden until the pointer is on the row.
+  const button = web.locator('.action-label[aria-label*="Open Shell"]');
+  await button.evaluate((el) => el.setAttribute('data-e2e-mark', 'before'));
+  vscode.kubesim.updatePod('default', 'crashloop-0', (p) => {
+    for (const c of p.status.containerStatuses ?? []) c.restartCount = 6;
+  });
+  await waitFor('crashloop-0 shows 6 restarts', async () => /· 6 restarts/.test(await description(vscode.treeItem('crashloop-0'))));
+  // The update's debounce has passed once the changed row shows; give the workbench a moment.
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(await web.locator('[data-e2e-mark="before"]').count(), 1, "web-0's row was rendered again when crashloop-0 changed");
+  step('a change re-renders only its row');
   // Live: a pod created in the cluster appears, a deleted one goes, without pressing Refresh.
   vscode.kubesim.addPod({ metadata: { name: 'arrived-0', namespace: 'default' }, spec: { containers: [{ name: 'app', image: 'kubesim/bash' }] } });
   await vscode.treeItem('arrived-0').waitFor({ timeout: 15_000 });

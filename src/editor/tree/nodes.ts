@@ -257,9 +257,16 @@ export class NamespaceNode extends TreeNode {
         onEvent: (type, pod) => {
           const name = pod.metadata?.name;
           if (!name) return;
-          if (type === 'DELETED') this.pods.delete(name);
-          else this.upsert(pod);
-          this.host.changed(this);
+          if (type === 'DELETED') {
+            this.pods.delete(name);
+            this.host.changed(this);
+            return;
+          }
+          const existing = this.upsert(pod);
+          // A pod that changed in place re-renders its own row only. Refreshing the namespace
+          // would rebuild every row in it (a click on a row's inline button that lands during
+          // that is lost) and resend the whole page of pods. A filter may take the pod in or out.
+          this.host.changed(existing && !this.filter ? existing : this);
         },
         onError: (message, willRetry) => {
           this.problem = willRetry && this.everSynced ? `${message} (reconnecting...)` : message;
@@ -271,11 +278,13 @@ export class NamespaceNode extends TreeNode {
     );
   }
 
-  private upsert(pod: V1Pod): void {
+  /** Records the pod; returns its node when it was known already, undefined when it is new. */
+  private upsert(pod: V1Pod): PodNode | undefined {
     const name = pod.metadata!.name!;
     const node = this.pods.get(name);
     if (node) node.pod = pod;
     else this.pods.set(name, new PodNode(this, pod));
+    return node;
   }
 
   /** Stops the watch; the next expand starts a fresh one (and lists again). */
