@@ -3,13 +3,15 @@
 // files merged as kubectl merges them (--kubeconfig, else $KUBECONFIG, else ~/.kube/config;
 // first definition of a name wins), CA / client certificate / token / token file / basic auth /
 // exec credential plugins / impersonation. YAML beyond what yaml.ts reads goes to js-yaml;
-// auth-provider, proxy-url and the like fall back to client-node's KubeConfig, loaded only then.
+// auth-provider, proxy-url and the like fall back to client-node's KubeConfig (clientNode.ts),
+// loaded only then.
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import type { ClientOptions } from 'ws';
 import type { KubeConfigLike } from '../kube/exec/connect.ts';
-import { parseYaml, UnsupportedYamlError, type YamlValue } from '../kube/yaml.ts';
+import { loadClientNode } from '../kube/clientNode.ts';
+import { parseYamlDocument, type YamlValue } from '../kube/yaml.ts';
 
 export interface CliKubeConfig extends KubeConfigLike {
   /** The context's namespace, or "default". */
@@ -115,18 +117,9 @@ async function loadQuick(files: { paths: string[]; explicit: boolean }, options:
 
 async function parseKubeconfig(text: string, path: string): Promise<YamlValue | undefined> {
   try {
-    return parseYaml(text);
+    return (await parseYamlDocument(text)) as YamlValue | undefined;
   } catch (err) {
-    if (!(err instanceof UnsupportedYamlError)) throw new KubeconfigError(`Cannot parse kubeconfig ${path}: ${(err as Error).message}`);
-  }
-  // Computed, like client-node below: js-yaml would be 40% of the bundle every start parses.
-  const { load } = (await import(['js', 'yaml'].join('-'))) as typeof import('js-yaml');
-  try {
-    return load(text) as YamlValue | undefined;
-  } catch (err) {
-    // js-yaml quotes the offending lines, which may hold a credential: keep only its reason.
-    const reason = (err as { reason?: string }).reason ?? 'not valid YAML';
-    throw new KubeconfigError(`Cannot parse kubeconfig ${path}: ${reason}`);
+    throw new KubeconfigError(`Cannot parse kubeconfig ${path}: ${(err as Error).message}`);
   }
 }
 
@@ -273,12 +266,10 @@ async function runExecPlugin(exec: Obj, user: Named, env: NodeJS.ProcessEnv): Pr
   return credential;
 }
 
-/** client-node, for kubeconfigs the quick reader does not cover. Loaded from node_modules at run time. */
+/** client-node, for kubeconfigs the quick reader does not cover (loaded only then). */
 async function loadFull(files: { paths: string[]; explicit: boolean }, options: LoadOptions): Promise<CliKubeConfig> {
-  // A computed specifier keeps the bundler from inlining the whole client into dist/cli.js.
-  const specifier = ['@kubernetes', 'client-node'].join('/');
-  const mod = (await import(specifier)) as typeof import('@kubernetes/client-node');
-  const kc = new mod.KubeConfig();
+  const { KubeConfig } = await loadClientNode();
+  const kc = new KubeConfig();
   if (files.explicit) kc.loadFromFile(files.paths[0]);
   else kc.loadFromDefault();
   if (options.context) {

@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { ContextConfig } from './contextConfig.ts';
-import { readEntries, type KubeconfigEntries } from './kubeconfigEntries.ts';
-import { parseYaml as parseKubeconfigYaml } from './yaml.ts';
+import { asRecord, readEntries, type KubeconfigEntries } from './kubeconfigEntries.ts';
+import { parseYamlDocument } from './yaml.ts';
 
 export interface ContextInfo {
   name: string;
@@ -136,10 +136,9 @@ async function readKubeconfigFile(file: string, mustExist: boolean): Promise<Fil
 
   let doc: unknown;
   try {
-    // js-yaml 5 refuses an empty input; kubectl treats an empty file as an empty config.
-    doc = text.trim() === '' ? undefined : await parseYaml(text);
+    doc = await parseYamlDocument(text);
   } catch (err) {
-    return { kind: 'failed', problem: { file, message: `Cannot parse kubeconfig ${file}: ${yamlMessage(err)}.` } };
+    return { kind: 'failed', problem: { file, message: `Cannot parse kubeconfig ${file}: ${(err as Error).message}.` } };
   }
   if (doc === undefined || doc === null) return { kind: 'loaded', parsed: { clusters: [], users: [], contexts: [] }, problems: [] };
   if (typeof doc !== 'object' || Array.isArray(doc)) {
@@ -163,33 +162,6 @@ async function readKubeconfigFile(file: string, mustExist: boolean): Promise<Fil
   const problems: KubeconfigProblem[] = [];
   if (firstInvalid) problems.push({ file, message: `Kubeconfig ${file} has an invalid entry, which was skipped: ${firstInvalid}.` });
   return { kind: 'loaded', parsed: entries, problems };
-}
-
-/**
- * The quick reader covers what kubeconfig files are usually made of; anything else (anchors,
- * block scalars, or a syntax error, whose message js-yaml words best) goes to js-yaml.
- */
-async function parseYaml(text: string): Promise<unknown> {
-  try {
-    return parseKubeconfigYaml(text);
-  } catch {
-    const { load } = await import('js-yaml');
-    return load(text);
-  }
-}
-
-// js-yaml's message quotes the offending lines, which may hold a token: keep only the reason and position.
-function yamlMessage(err: unknown): string {
-  const e = err as { reason?: unknown; mark?: { line?: number; column?: number }; message?: unknown };
-  if (typeof e.reason === 'string') {
-    const where = e.mark && typeof e.mark.line === 'number' ? ` (line ${e.mark.line + 1}, column ${(e.mark.column ?? 0) + 1})` : '';
-    return `${e.reason}${where}`;
-  }
-  return 'not valid YAML';
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 function resolveAgainst(dir: string, record: Record<string, unknown>, key: string): void {

@@ -19,7 +19,8 @@ export interface ReadEntries {
 
 type Raw = Record<string, unknown>;
 
-function record(value: unknown): Raw | undefined {
+/** The value as a YAML mapping, or undefined when it is not one. */
+export function asRecord(value: unknown): Raw | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Raw) : undefined;
 }
 
@@ -30,7 +31,7 @@ function field<T = string>(value: Raw | undefined, key: string): T | undefined {
 }
 
 function toCluster(elt: Raw, i: number): Cluster {
-  const cluster = record(elt.cluster);
+  const cluster = asRecord(elt.cluster);
   if (!elt.name) throw new Error(`clusters[${i}].name is missing`);
   if (!cluster) throw new Error(`clusters[${i}].cluster is missing`);
   if (!cluster.server) throw new Error(`clusters[${i}].cluster.server is missing`);
@@ -47,7 +48,7 @@ function toCluster(elt: Raw, i: number): Cluster {
 
 function toUser(elt: Raw, i: number): User {
   if (!elt.name) throw new Error(`users[${i}].name is missing`);
-  const user = record(elt.user);
+  const user = asRecord(elt.user);
   // token-file never gets here: kubeconfig.ts turns it into a tokenFile auth provider first.
   return {
     name: String(elt.name),
@@ -65,7 +66,7 @@ function toUser(elt: Raw, i: number): User {
 }
 
 function toContext(elt: Raw, i: number): Context {
-  const context = record(elt.context);
+  const context = asRecord(elt.context);
   if (!elt.name) throw new Error(`contexts[${i}].name is missing`);
   if (!context) throw new Error(`contexts[${i}].context is missing`);
   if (!context.cluster) throw new Error(`contexts[${i}].context.cluster is missing`);
@@ -90,7 +91,7 @@ export function readEntries(raw: Raw): ReadEntries {
     const out: T[] = [];
     list.forEach((elt: unknown, i) => {
       try {
-        out.push(make(record(elt) ?? {}, i));
+        out.push(make(asRecord(elt) ?? {}, i));
       } catch (err) {
         firstInvalid ??= (err as Error).message;
       }

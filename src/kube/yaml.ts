@@ -12,6 +12,45 @@ export class UnsupportedYamlError extends Error {
   }
 }
 
+/** A document that is not valid YAML. The message gives the reason and where, never the text. */
+export class YamlSyntaxError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'YamlSyntaxError';
+  }
+}
+
+/**
+ * A kubeconfig document. The quick reader below takes the common file; anything else (anchors,
+ * block scalars, or a syntax error, whose message js-yaml words best) goes to js-yaml, loaded
+ * only then. An empty text is an empty document (undefined), as kubectl treats an empty file.
+ */
+export async function parseYamlDocument(text: string): Promise<unknown> {
+  // js-yaml 5 refuses an empty input.
+  if (text.trim() === '') return undefined;
+  try {
+    return parseYaml(text);
+  } catch {
+    // Read again by js-yaml.
+  }
+  const { load } = await import('js-yaml');
+  try {
+    return load(text);
+  } catch (err) {
+    throw new YamlSyntaxError(yamlReason(err));
+  }
+}
+
+// js-yaml's message quotes the offending lines, which may hold a token: keep only the reason and position.
+function yamlReason(err: unknown): string {
+  const e = err as { reason?: unknown; mark?: { line?: number; column?: number } };
+  if (typeof e.reason === 'string') {
+    const where = e.mark && typeof e.mark.line === 'number' ? ` (line ${e.mark.line + 1}, column ${(e.mark.column ?? 0) + 1})` : '';
+    return `${e.reason}${where}`;
+  }
+  return 'not valid YAML';
+}
+
 export type YamlValue = string | number | boolean | null | YamlValue[] | { [key: string]: YamlValue };
 
 interface Line {
