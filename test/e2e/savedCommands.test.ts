@@ -98,11 +98,8 @@ test('the Saved Commands view lists the user command and, in Restricted Mode, wh
 test('in Restricted Mode the workspace command says why it cannot run, and offers Workspace Trust', { timeout: 60_000 }, withScreenshot('saved-commands-restricted-run', async () => {
   const view = await savedCommandsView();
   const item = view.getByRole('treeitem', { name: /^Workspace hello/ });
-  await vscode.clearPointer();
-  await item.hover();
-  await item.locator('.action-label[aria-label="Run"]').click();
   const warning = page.locator('.notification-toast', { hasText: 'Restricted Mode' });
-  await warning.waitFor();
+  await vscode.inlineAction(item, 'Run', warning);
   assert.match(await warning.innerText(), /"Workspace hello": This command comes from the workspace, and workspace commands run only in a trusted workspace/);
   await warning.getByRole('button', { name: 'Manage Workspace Trust' }).waitFor();
   await vscode.screenshot('saved-commands-restricted-message');
@@ -144,11 +141,8 @@ test('once trusted, the workspace command runs in the pods it applies to and end
   const view = await savedCommandsView();
   await view.getByRole('treeitem', { name: /Restricted Mode/ }).waitFor({ state: 'detached' });
   const item = view.getByRole('treeitem', { name: /^Workspace hello/ });
-  await vscode.clearPointer();
-  await item.hover();
-  await item.locator('.action-label[aria-label="Run"]').click();
   // Which context: the current one is first, Enter takes it.
-  await page.locator('.quick-input-widget', { hasText: 'Run "Workspace hello" in which context?' }).waitFor();
+  await vscode.inlineAction(item, 'Run', page.locator('.quick-input-widget', { hasText: 'Run "Workspace hello" in which context?' }));
   assert.match(await page.locator('.quick-input-list .monaco-list-row').first().innerText(), /^kubesim\s*current/);
   await page.locator('.quick-input-widget input').press('Enter');
   // Options for a run in several pods: none, just run.
