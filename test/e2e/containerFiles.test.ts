@@ -30,11 +30,6 @@ after(async () => {
   await vscode?.stop();
 }, { timeout: 30_000 });
 
-async function expand(item: Locator): Promise<void> {
-  await item.waitFor({ timeout: 30_000 });
-  if ((await item.getAttribute('aria-expanded')) === 'false') await item.click();
-}
-
 async function collapseIfShown(item: Locator): Promise<void> {
   if ((await item.count()) > 0 && (await item.getAttribute('aria-expanded')) === 'true') await item.click();
 }
@@ -42,9 +37,9 @@ async function collapseIfShown(item: Locator): Promise<void> {
 /** Right-clicks the `app` container of a pod (the only expanded pod) and runs a menu entry. */
 async function containerMenu(pod: string, entry: string): Promise<void> {
   await vscode.openKubeExecView();
-  await expand(vscode.treeItem(/^kubesim\b/).first());
-  await expand(vscode.treeItem(/^default$/).first());
-  await expand(vscode.treeItem(new RegExp(`^${pod}\\b`)).first());
+  await vscode.expand(vscode.treeItem(/^kubesim\b/).first());
+  await vscode.expand(vscode.treeItem(/^default$/).first());
+  await vscode.expand(vscode.treeItem(new RegExp(`^${pod}\\b`)).first());
   const container = vscode.treeItem(/^app\b/).first();
   await container.waitFor({ timeout: 30_000 }).catch(async (err: unknown) => {
     await vscode.screenshot(`container-files-no-app-under-${pod}`);

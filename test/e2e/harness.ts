@@ -451,7 +451,7 @@ function treeItem(page: Page, name: string | RegExp): Locator {
 }
 
 async function expand(item: Locator): Promise<void> {
-  await item.waitFor();
+  await item.waitFor({ timeout: 30_000 });
   for (let attempt = 1; attempt <= 3; attempt++) {
     if ((await item.getAttribute('aria-expanded')) === 'true') return;
     await item.click();
@@ -501,6 +501,8 @@ async function inlineAction(page: Page, item: Locator, name: string | RegExp, re
     await item.hover();
     await button.click();
     if (await result.waitFor({ timeout: 10_000 }).then(() => true, () => false)) return;
+    // Said in the test's output, so that a run that passed on a retry still shows it happened.
+    console.log(`# inline action ${String(name)}: click ${attempt} showed nothing within 10 s (${await workbenchState(page)})`);
     if (attempt === 3) {
       const label = await item.getAttribute('aria-label');
       throw new Error(`Three clicks on the inline action ${String(name)} of the row "${label}" did not show what was expected.\n${await workbenchState(page)}`);

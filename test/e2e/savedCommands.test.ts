@@ -61,16 +61,6 @@ async function savedCommandsView(): Promise<Locator> {
   return sidebar().locator('.pane', { has: page.locator(headerSelector) }).locator('.pane-body');
 }
 
-/** A row of the Clusters tree by its label (not its description or tooltip). */
-function treeItem(label: RegExp): Locator {
-  return sidebar().locator('[role="treeitem"]', { has: page.locator('.label-name', { hasText: label }) }).first();
-}
-
-async function expand(item: Locator): Promise<void> {
-  await item.waitFor();
-  if ((await item.getAttribute('aria-expanded')) === 'false') await item.click();
-}
-
 async function pickQuickItem(label: string | RegExp): Promise<void> {
   const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first();
   await row.waitFor();
@@ -107,9 +97,9 @@ test('in Restricted Mode the workspace command says why it cannot run, and offer
 }));
 
 test('Run Saved Command... from the context menu of a pod: protected-context confirmation, trust prompt, then output and exit code in a terminal', { timeout: 120_000 }, withScreenshot('saved-commands-menu', async () => {
-  await expand(treeItem(/^kubesim$/));
-  await expand(treeItem(/^default$/));
-  const pod = treeItem(/^web-0$/);
+  await vscode.expand(vscode.treeItem(/^kubesim$/).first());
+  await vscode.expand(vscode.treeItem(/^default$/).first());
+  const pod = vscode.treeItem(/^web-0$/).first();
   await pod.waitFor({ timeout: 30_000 });
   await vscode.contextMenu(pod, 'Run Saved Command...');
 
