@@ -1,116 +1,16 @@
-// "Follow Logs": a container's log streamed into a terminal named `logs: pod/container`. The
-// terminal is a small state machine (streaming -> ended -> closed): it shows reconnects as they
-// happen, says why the log ended, and stops the stream when it is closed. Lines from the
-// container pass through untouched (colours included); only our own messages are styled.
+// "Follow Logs": a container's log streamed into a terminal named `logs: pod/container`
+// (logTerminal.ts), with the container and the options (follow, tail, since, timestamps,
+// previous) picked first.
 import * as vscode from 'vscode';
 import type { ClusterSet } from '../kube/clusterSet.ts';
 import { describeError } from '../kube/errors.ts';
-import { streamLogs, type LogEvent, type LogOptions } from '../kube/logs.ts';
+import { streamLogs, type LogOptions } from '../kube/logs.ts';
 import { summarizeContainers, type ContainerSummary } from '../kube/podSummary.ts';
+import { LogTerminal } from './logTerminal.ts';
 import type { ContainerTarget } from './shellLauncher.ts';
 import type { TargetPicker } from './targetPicker.ts';
 import { readSettings } from './settings.ts';
-import { DIM, RED, RESET, TerminalIo, YELLOW } from './terminalIo.ts';
 import { ContainerNode, PodNode } from './tree/nodes.ts';
-
-/** Lines are written in batches of at most this many characters, so a long backlog shows fast. */
-const MAX_BATCH = 64 * 1024;
-
-/** The part of the engine the terminal uses; tests can hand in a fake. */
-export type LogSource = (signal: AbortSignal) => AsyncIterable<LogEvent>;
-
-export class LogTerminal implements vscode.Pseudoterminal {
-  private readonly io = new TerminalIo();
-  readonly onDidWrite = this.io.onDidWrite;
-  readonly onDidClose = this.io.onDidClose;
-
-  private readonly source: LogSource;
-  private readonly description: string;
-  private readonly controller = new AbortController();
-  private state: 'idle' | 'streaming' | 'ended' | 'closed' = 'idle';
-  private batch = '';
-  private flushScheduled = false;
-
-  constructor(description: string, source: LogSource) {
-    this.description = description;
-    this.source = source;
-  }
-
-  open(): void {
-    if (this.state !== 'idle') return;
-    this.state = 'streaming';
-    this.message(`${DIM}Logs of ${this.description}. Ctrl+C stops, closing the terminal too.${RESET}`);
-    void this.run();
-  }
-
-  private async run(): Promise<void> {
-    try {
-      for await (const event of this.source(this.controller.signal)) {
-        if (this.state === 'closed') return;
-        switch (event.kind) {
-          case 'line':
-            this.write(`${event.text}\r\n`);
-            break;
-          case 'reconnecting':
-            this.message(`${YELLOW}${event.message} Reconnecting in ${Math.max(1, Math.round(event.delayMs / 1000))} s (attempt ${event.attempt})...${RESET}`);
-            break;
-          case 'reconnected':
-            this.message(`${DIM}Reconnected; the log goes on after the last line shown.${RESET}`);
-            break;
-          case 'end':
-            this.end(`${DIM}${event.reason} Press any key to close.${RESET}`);
-            return;
-        }
-      }
-      if (this.state === 'streaming') this.end(`${DIM}Stopped. Press any key to close.${RESET}`);
-    } catch (err) {
-      if (this.state === 'closed') return;
-      this.end(`${RED}${describeError(err)}${RESET}\n${DIM}Press any key to close.${RESET}`);
-    }
-  }
-
-  private end(text: string): void {
-    this.state = 'ended';
-    this.message(text);
-  }
-
-  handleInput(data: string): void {
-    if (this.state === 'streaming' && data === '\x03') {
-      this.controller.abort();
-      return;
-    }
-    if (this.state === 'ended') this.close();
-  }
-
-  /** VS Code calls this when the user closes the terminal: the stream stops with it. */
-  close(): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    this.controller.abort();
-    this.io.close();
-  }
-
-  private write(text: string): void {
-    this.batch += text;
-    if (this.batch.length >= MAX_BATCH) this.flush();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    if (!this.batch || this.state === 'closed') return;
-    this.io.write(this.batch);
-    this.batch = '';
-  }
-
-  /** The extension's own lines: `\n` becomes `\r\n`, as a terminal needs. */
-  private message(text: string): void {
-    this.write(`${text.replace(/\r?\n/g, '\r\n')}\r\n`);
-  }
-}
 
 interface LogTarget extends ContainerTarget {
   /** The container restarted before: its previous log can be asked for. */

@@ -1,10 +1,12 @@
 // A VS Code Pseudoterminal bound to one exec session in a container. It is a small state
-// machine: connecting -> open -> ended (the outcome is shown, a key decides what next) -> closed.
-// Bytes from the container pass through untouched (decoded as UTF-8 across frames); only the
-// extension's own messages get `\r\n` line ends and colours.
+// machine: connecting -> open -> ended -> closed. Ended, the outcome stays on screen and only a
+// key pressed on its own acts (endedKeys.ts): Enter opens a new shell, D starts a debug
+// container, Ctrl+D closes. Bytes from the container pass through untouched (decoded as UTF-8
+// across frames); only the extension's own messages get `\r\n` line ends and colours.
 import type * as vscode from 'vscode';
 import type { ExecResult, TerminalSize } from '../kube/exec/session.ts';
 import { NoShellError } from '../kube/exec/shell.ts';
+import { CTRL_D, ENTER, type EndAction } from './endedKeys.ts';
 import { DIM, RED, RESET, TerminalIo, YELLOW, type TerminalSession } from './terminalIo.ts';
 
 export type ShellSessionLike = TerminalSession;
@@ -18,8 +20,6 @@ export interface ShellConnector {
   debugContainer(action: 'offer' | 'start'): void;
 }
 
-type Ended = 'exit' | 'error' | 'noShell' | 'connectionLost';
-
 /** Keystrokes typed while connecting are kept (up to this many bytes) and sent once open. */
 const MAX_EARLY_INPUT = 4096;
 
@@ -29,7 +29,7 @@ export class ShellTerminal implements vscode.Pseudoterminal {
   readonly onDidClose = this.io.onDidClose;
 
   private readonly connector: ShellConnector;
-  private state: 'idle' | 'connecting' | 'open' | Ended | 'closed' = 'idle';
+  private state: 'idle' | 'connecting' | 'open' | 'ended' | 'closed' = 'idle';
   private early = '';
 
   constructor(connector: ShellConnector) {
@@ -51,10 +51,10 @@ export class ShellTerminal implements vscode.Pseudoterminal {
     } catch (err) {
       if (this.closed()) return;
       if (err instanceof NoShellError) {
-        this.end('noShell', `${RED}${err.message}${RESET}\n${YELLOW}A debug container can bring a shell and tools into this pod. Press D to start one, any other key to close.${RESET}`);
+        this.end(`${RED}${err.message}${RESET}\n${YELLOW}A debug container can bring a shell and tools into this pod.${RESET}`, `${YELLOW}Press D to start one, Ctrl+D to close.${RESET}`, [this.startDebugContainer, this.closeKey]);
         this.connector.debugContainer('offer');
       } else {
-        this.end('error', `${RED}${errorText(err)}${RESET}\n${DIM}Press any key to close.${RESET}`);
+        this.end(`${RED}${errorText(err)}${RESET}`, `${DIM}Press Ctrl+D to close.${RESET}`, [this.closeKey]);
       }
       return;
     }
@@ -91,21 +91,40 @@ export class ShellTerminal implements vscode.Pseudoterminal {
           this.close(0);
           return;
         }
-        this.end('exit', `\n${YELLOW}The shell exited with code ${result.code}.${RESET} ${DIM}Press Enter to open a new shell, any other key to close.${RESET}`);
+        this.end(`\n${YELLOW}The shell exited with code ${result.code}.${RESET}`, `${DIM}Press Enter to open a new shell, Ctrl+D to close.${RESET}`, [this.newShell, this.closeKey]);
         return;
       case 'error':
-        this.end('error', `\n${RED}${result.message}${RESET}\n${DIM}Press any key to close.${RESET}`);
+        this.end(`\n${RED}${result.message}${RESET}`, `${DIM}Press Ctrl+D to close.${RESET}`, [this.closeKey]);
         return;
       case 'connectionLost':
-        this.end('connectionLost', `\n${YELLOW}Connection lost: ${result.message}${RESET}\n${DIM}Press Enter to reconnect, any other key to close.${RESET}`);
+        this.end(`\n${YELLOW}Connection lost: ${result.message}${RESET}`, `${DIM}Press Enter to reconnect, Ctrl+D to close.${RESET}`, [this.newShell, this.closeKey]);
         return;
     }
   }
 
-  private end(state: Ended, text: string): void {
-    this.state = state;
-    this.io.line(`\r\x1b[2K${text}`);
+  /** Shows the outcome now, and `prompt` (what `actions` do) once the user stops typing. */
+  private end(outcome: string, prompt: string, actions: readonly EndAction[]): void {
+    this.state = 'ended';
+    this.io.line(`\r\x1b[2K${outcome}`);
+    this.io.ended(prompt, actions);
   }
+
+  // The outcome is on screen already; a code here would make VS Code announce it again.
+  private readonly closeKey: EndAction = { keys: [CTRL_D], run: () => this.close() };
+
+  private readonly newShell: EndAction = { keys: [ENTER], run: () => void this.connect() };
+
+  /**
+   * The terminal stays, so that focus does not move to another terminal (and what is typed
+   * there) while the debug container starts; its own terminal takes focus once it runs.
+   */
+  private readonly startDebugContainer: EndAction = {
+    keys: ['d', 'D'],
+    run: () => {
+      this.connector.debugContainer('start');
+      this.end(`${DIM}Starting a debug container: its terminal opens when it runs.${RESET}`, `${DIM}Press Ctrl+D to close.${RESET}`, [this.closeKey]);
+    },
+  };
 
   handleInput(data: string): void {
     switch (this.state) {
@@ -115,21 +134,8 @@ export class ShellTerminal implements vscode.Pseudoterminal {
       case 'connecting':
         if (this.early.length + data.length <= MAX_EARLY_INPUT) this.early += data;
         return;
-      case 'exit':
-      case 'connectionLost':
-        if (data === '\r') {
-          void this.connect();
-        } else {
-          this.close();
-        }
-        return;
-      case 'noShell':
-        if (data.toLowerCase() === 'd') this.connector.debugContainer('start');
-        this.close();
-        return;
-      case 'error':
-        // The outcome is on screen already; a code here would make VS Code announce it again.
-        this.close();
+      case 'ended':
+        this.io.endedInput(data);
         return;
     }
   }

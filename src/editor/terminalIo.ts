@@ -1,9 +1,12 @@
 // What the extension's Pseudoterminals (shells, saved commands, logs) have in common: their
-// write and close events, the colours of the extension's own lines, and a container's output
-// decoded as UTF-8 with characters split across chunks kept whole.
-import * as vscode from 'vscode';
+// write and close events, the colours of the extension's own lines, a container's output
+// decoded as UTF-8 with characters split across chunks kept whole, and what keys do once the
+// session has ended. vscode is imported for its types only: the terminals run under node:test.
+import type * as vscode from 'vscode';
 import type { Readable, Writable } from 'node:stream';
 import type { ExecResult, TerminalSize } from '../kube/exec/session.ts';
+import { Emitter } from './emitter.ts';
+import { EndedKeys, type EndAction } from './endedKeys.ts';
 
 export const RED = '\x1b[31m';
 export const GREEN = '\x1b[32m';
@@ -11,7 +14,7 @@ export const YELLOW = '\x1b[33m';
 export const DIM = '\x1b[2m';
 export const RESET = '\x1b[0m';
 
-/** The part of an exec session a terminal uses; tests can hand in a fake. */
+/** The part of an exec session a terminal uses; unit tests hand in a fake. */
 export interface TerminalSession {
   readonly stdout: Readable;
   readonly stdin: Writable;
@@ -25,11 +28,13 @@ export class TerminalIo {
   size: TerminalSize = { columns: 80, rows: 24 };
   /** The session shown, while one runs: it follows the terminal's size and ends when it closes. */
   session: TerminalSession | undefined;
-  private readonly writeEmitter = new vscode.EventEmitter<string>();
-  private readonly closeEmitter = new vscode.EventEmitter<number | void>();
+  private readonly writeEmitter = new Emitter<string>();
+  private readonly closeEmitter = new Emitter<number | void>();
   readonly onDidWrite = this.writeEmitter.event;
   readonly onDidClose = this.closeEmitter.event;
   private closed = false;
+  /** While the session has ended: which keys act (see endedKeys.ts). */
+  private endedKeys: EndedKeys | undefined;
 
   /** Text as it is, such as a container's output. Nothing is written once closed. */
   write(text: string): void {
@@ -59,12 +64,29 @@ export class TerminalIo {
   }
 
   /**
+   * The session has ended, its outcome written: the terminal stays open, and from now on a key
+   * only acts when it is one of `actions` pressed on its own (endedKeys.ts says why). `prompt`,
+   * the line naming those keys, shows once input pauses. Called again, it replaces the actions.
+   */
+  ended(prompt: string, actions: readonly EndAction[]): void {
+    this.endedKeys?.dispose();
+    this.endedKeys = this.closed ? undefined : new EndedKeys(prompt, actions, (text) => this.line(text));
+  }
+
+  /** A key typed after ended(): it goes nowhere unless it deliberately picks an action. */
+  endedInput(data: string): void {
+    this.endedKeys?.input(data);
+  }
+
+  /**
    * Ends the session, if one runs, and tells VS Code the terminal is done (with an exit code to
    * show, or none); nothing is written after.
    */
   close(code?: number): void {
     if (this.closed) return;
     this.closed = true;
+    this.endedKeys?.dispose();
+    this.endedKeys = undefined;
     const session = this.session;
     this.session = undefined;
     session?.close();

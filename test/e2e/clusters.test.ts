@@ -156,7 +156,8 @@ test('busybox gets sh, distroless says it has no shell, the forbidden user sees 
   await vscode.waitForTerminalText(/^shell=sh$/m);
 
   await vscode.contextMenu(vscode.treeItem('distroless-0'), 'Open Shell');
-  const text = await vscode.waitForTerminalText(/no shell/i, 30_000);
+  // The last line, naming the keys, shows once a key can act (src/editor/endedKeys.ts).
+  const text = await vscode.waitForTerminalText(/no shell[\s\S]*Press D to start one, Ctrl\+D to close\./i, 30_000);
   assert.match(text, /bash.*ash.*sh/s, 'the shells tried are named');
   assert.match(text, /debug container/i, 'a debug container is offered');
   await vscode.screenshot('no-shell');
@@ -169,7 +170,7 @@ test('busybox gets sh, distroless says it has no shell, the forbidden user sees 
   await vscode.expand(vscode.treeItem('default'));
   await vscode.contextMenu(vscode.treeItem('web-0'), 'Open Shell');
   // The terminal wraps the long message: read it as one line.
-  const denied = (await vscode.waitForTerminalText(/Press any key to close/, 30_000)).replace(/\s+/g, ' ');
+  const denied = (await vscode.waitForTerminalText(/Press Ctrl\+D to close/, 30_000)).replace(/\s+/g, ' ');
   assert.match(denied, /pods "web-0" is forbidden: User "dev" cannot create resource "pods\/exec" in API group "" in the namespace "default"/);
   await vscode.screenshot('forbidden');
 });

@@ -1,9 +1,12 @@
 // A saved command run in one container, in a terminal named after the command and the pod. The
 // command always gets a terminal (so closing it hangs the command up, as with kubectl -t); it
 // gets the keyboard only when its definition says `tty: true`. Otherwise Ctrl+C ends it. The
-// last line says how it ended: exit code and duration, or the API's error.
+// last line says how it ended: exit code and duration, or the API's error. That stays on
+// screen until Ctrl+D, pressed on its own, closes the terminal (endedKeys.ts says why no other
+// key does).
 import type * as vscode from 'vscode';
 import type { TerminalSize } from '../../kube/exec/session.ts';
+import { CTRL_D } from '../endedKeys.ts';
 import { DIM, GREEN, RED, RESET, TerminalIo, YELLOW, type TerminalSession } from '../terminalIo.ts';
 import { formatDuration } from './reportModel.ts';
 
@@ -25,7 +28,6 @@ export class CommandTerminal implements vscode.Pseudoterminal {
 
   private readonly run: CommandRun;
   private state: 'idle' | 'running' | 'ended' | 'closed' = 'idle';
-  private exitCode = 0;
   private interrupted = false;
 
   constructor(run: CommandRun) {
@@ -79,8 +81,8 @@ export class CommandTerminal implements vscode.Pseudoterminal {
 
   private end(code: number, text: string): void {
     this.state = 'ended';
-    this.exitCode = code;
-    this.io.line(`\n${text}\n${DIM}Press any key to close the terminal.${RESET}`);
+    this.io.line(`\n${text}`);
+    this.io.ended(`${DIM}Press Ctrl+D to close the terminal.${RESET}`, [{ keys: [CTRL_D], run: () => this.close(code) }]);
   }
 
   handleInput(data: string): void {
@@ -93,7 +95,7 @@ export class CommandTerminal implements vscode.Pseudoterminal {
       }
       return;
     }
-    if (this.state === 'ended') this.close(this.exitCode);
+    if (this.state === 'ended') this.io.endedInput(data);
   }
 
   setDimensions(dimensions: vscode.TerminalDimensions): void {
