@@ -10,8 +10,10 @@ import { fstat, read } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ExecSession, type ExecResult, type TerminalSize } from '../kube/exec/session.ts';
+import { isExitStatus } from '../kube/exec/status.ts';
+import { checkTarget, InvalidNameError, podPath } from '../kube/names.ts';
 import { boolFlag, CONNECTION_FLAGS, parseArgs, stringFlag, UsageError, type FlagSpec } from './args.ts';
-import { getJson, KubectlError, statusLine } from './http.ts';
+import { connectionLine, getJson, KubectlError, statusLine } from './http.ts';
 import { KubeconfigError, loadCliKubeConfig, type CliKubeConfig } from './kubeconfig.ts';
 
 const FLAGS: readonly FlagSpec[] = [
@@ -81,16 +83,33 @@ export async function runExec(argv: readonly string[], io: Io = process): Promis
   }
 
   let container = stringFlag(parsed, 'container');
+  // Names that would change the request's path are refused before anything is sent, as kubectl does.
+  try {
+    checkTarget({ namespace, pod, container });
+  } catch (err) {
+    if (err instanceof InvalidNameError) return fail(`error: ${err.message}`);
+    throw err;
+  }
   for (let attempt = 0; ; attempt++) {
     const { result, opened } = await runSession(kubeConfig, { namespace, pod, container, command, stdin, tty }, io);
     if (result.kind === 'exit') {
       if (result.code !== 0) io.stderr.write(`command terminated with exit code ${result.code}\n`);
-      return result.code;
+      if (isExitStatus(result.code)) return result.code;
+      // The shell would see 256 as 0: a failure must not become success, nor another code.
+      return fail(`error: the exit code ${result.code} is outside 0-255 and cannot be passed on as this program's exit status; exiting with 1 instead`);
+    }
+    // A server that never answered will not answer a lookup either; say why at once.
+    if (result.kind === 'error' && result.noResponse) {
+      return fail(result.errorCode === 'ECONNREFUSED' ? connectionLine(kubeConfig.getCurrentCluster()?.server ?? '', { code: 'ECONNREFUSED' }) : `error: ${result.message}`);
+    }
+    // A missing pod (or namespace, which the session has checked then) is all a lookup would find.
+    if (result.kind === 'error' && result.httpStatus === 404 && result.reason === 'NotFound') {
+      return fail(statusLine({ message: result.message, reason: result.reason }));
     }
     // kubectl looks the pod up before it execs: what fails there is what it reports.
     let found: V1Pod;
     try {
-      found = await getJson<V1Pod>(kubeConfig, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}`);
+      found = await getJson<V1Pod>(kubeConfig, podPath(namespace, pod));
     } catch (err) {
       if (err instanceof KubectlError) return fail(err.line);
       throw err;

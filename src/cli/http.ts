@@ -31,7 +31,7 @@ export function statusLine(status: StatusLike): string {
 }
 
 /** kubectl's wording for a request that never got an answer. */
-export function connectionLine(server: string, err: NodeJS.ErrnoException): string {
+export function connectionLine(server: string, err: { code?: string; message?: string }): string {
   if (err.code === 'ECONNREFUSED') {
     let host = server;
     try {
@@ -41,7 +41,7 @@ export function connectionLine(server: string, err: NodeJS.ErrnoException): stri
     }
     return `The connection to the server ${host} was refused - did you specify the right host or port?`;
   }
-  return `Unable to connect to the server: ${err.message}`;
+  return `Unable to connect to the server: ${err.message ?? err.code ?? 'unknown error'}`;
 }
 
 /** GETs `path` and parses the JSON; throws KubectlError with kubectl's line on any failure. */

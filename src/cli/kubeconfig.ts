@@ -11,6 +11,7 @@ import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import type { ClientOptions } from 'ws';
 import type { KubeConfigLike } from '../kube/exec/connect.ts';
 import { loadClientNode } from '../kube/clientNode.ts';
+import { decodeBase64Field } from '../kube/credentials.ts';
 import { parseYamlDocument, type YamlValue } from '../kube/yaml.ts';
 
 export interface CliKubeConfig extends KubeConfigLike {
@@ -42,6 +43,10 @@ interface Named {
   value: Obj;
   /** Directory of the file that defined it: relative paths are relative to it. */
   dir: string;
+  /** The file that defined it, named in messages about it. */
+  file: string;
+  /** "cluster" or "user", for messages. */
+  kind: string;
 }
 
 export async function loadCliKubeConfig(options: LoadOptions = {}): Promise<CliKubeConfig> {
@@ -84,10 +89,9 @@ async function loadQuick(files: { paths: string[]; explicit: boolean }, options:
     const doc = await parseKubeconfig(text, path);
     if (doc === null || doc === undefined) continue;
     if (!isObj(doc)) throw new KubeconfigError(`${path} is not a kubeconfig (expected a mapping at the top).`);
-    const dir = dirname(path);
-    collect(doc['clusters'], 'cluster', clusters, dir);
-    collect(doc['users'], 'user', users, dir);
-    collect(doc['contexts'], 'context', contexts, dir);
+    collect(doc['clusters'], 'cluster', clusters, path);
+    collect(doc['users'], 'user', users, path);
+    collect(doc['contexts'], 'context', contexts, path);
     if (!currentContext && typeof doc['current-context'] === 'string') currentContext = doc['current-context'];
   }
 
@@ -123,14 +127,14 @@ async function parseKubeconfig(text: string, path: string): Promise<YamlValue | 
   }
 }
 
-function collect(list: YamlValue | undefined, field: string, into: Map<string, Named>, dir: string): void {
+function collect(list: YamlValue | undefined, field: string, into: Map<string, Named>, file: string): void {
   if (!Array.isArray(list)) return;
   for (const item of list) {
     if (!isObj(item)) continue;
     const name = str(item['name']);
     const value = item[field];
     if (!name || into.has(name)) continue;
-    into.set(name, { name, value: isObj(value) ? value : {}, dir });
+    into.set(name, { name, value: isObj(value) ? value : {}, dir: dirname(file), file, kind: field });
   }
 }
 
@@ -157,6 +161,10 @@ class QuickKubeConfig implements CliKubeConfig {
 
   getCurrentCluster(): { name: string; server: string } {
     return this.cluster;
+  }
+
+  getCurrentUser(): { name: string } | null {
+    return this.user ? { name: this.user.name } : null;
   }
 
   async applyToHTTPSOptions(opts: ClientOptions): Promise<void> {
@@ -193,7 +201,13 @@ class QuickKubeConfig implements CliKubeConfig {
 
 async function bytes(entry: Named, field: string): Promise<Buffer | undefined> {
   const data = str(entry.value[`${field}-data`]);
-  if (data) return Buffer.from(data, 'base64');
+  if (data) {
+    try {
+      return decodeBase64Field(data, `${field}-data`, `${entry.kind} "${entry.name}"`, entry.file);
+    } catch (err) {
+      throw new KubeconfigError((err as Error).message);
+    }
+  }
   const file = str(entry.value[field]);
   if (!file) return undefined;
   const path = isAbsolute(file) ? file : join(entry.dir, file);

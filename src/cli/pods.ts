@@ -2,6 +2,7 @@
 // (NAME READY STATUS RESTARTS AGE, NAMESPACE first with -A), from the same pod summary the
 // tree uses. Lists in pages of 500 like kubectl.
 import type { V1Pod } from '@kubernetes/client-node';
+import { InvalidNameError, podsPath } from '../kube/names.ts';
 import { formatAge, summarizePod } from '../kube/podSummary.ts';
 import { boolFlag, CONNECTION_FLAGS, parseArgs, stringFlag, UsageError, type FlagSpec } from './args.ts';
 import { getJson, KubectlError } from './http.ts';
@@ -37,7 +38,14 @@ export async function runPods(argv: readonly string[], out: NodeJS.WritableStrea
   }
   const all = boolFlag(parsed, 'all-namespaces');
   const namespace = stringFlag(parsed, 'namespace') || kubeConfig.namespace;
-  const base = all ? '/api/v1/pods' : `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
+  let base: string;
+  try {
+    base = podsPath(all ? undefined : namespace);
+  } catch (e) {
+    // kubectl get prints this one without its usual "error: ".
+    if (e instanceof InvalidNameError) return fail(e.message);
+    throw e;
+  }
 
   const pods: V1Pod[] = [];
   let continueToken: string | undefined;

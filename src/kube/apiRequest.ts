@@ -87,7 +87,3 @@ export async function apiGetJson<T>(kubeConfig: KubeConfigLike, path: string, si
     throw new Error(`The API server at ${server} answered ${path.split('?')[0]} with something that is not JSON.`);
   }
 }
-
-export function podPath(namespace: string, pod: string, subresource?: string): string {
-  return `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}${subresource ? `/${subresource}` : ''}`;
-}

@@ -12,6 +12,9 @@ import { loadTransport, type Transport } from './transport.ts';
 import { apiErrorFromResponse, describeError, KubeApiError } from './errors.ts';
 import { readBody, readErrorBody } from './httpBody.ts';
 import { podFromJson, PodWatcher, type PodWatchSource } from './podWatch.ts';
+import { nodePath, podPath, podsPath } from './names.ts';
+import { checkClientIdentity, serverUrl } from './credentials.ts';
+import { entryProblem } from './kubeconfigEntries.ts';
 
 export interface PodWatchListener {
   /** The full state after a (re-)list: replace whatever was known before. */
@@ -193,12 +196,12 @@ export class ClusterClient {
   }
 
   async getPod(namespace: string, name: string, signal?: AbortSignal): Promise<V1Pod> {
-    const pod = await this.getJson<V1Pod>(`${podsPath(namespace)}/${encodeURIComponent(name)}`, signal);
+    const pod = await this.getJson<V1Pod>(podPath(namespace, name), signal);
     return podFromJson(pod);
   }
 
   async getNode(name: string, signal?: AbortSignal): Promise<V1Node> {
-    return this.getJson<V1Node>(`/api/v1/nodes/${encodeURIComponent(name)}`, signal);
+    return this.getJson<V1Node>(nodePath(name), signal);
   }
 
   /**
@@ -223,6 +226,8 @@ export class ClusterClient {
   /** Lists, then watches, until disposed; see PodWatcher for how it recovers. */
   watchPods(namespace: string | undefined, listener: PodWatchListener, options: WatchPodsOptions = {}): PodWatch {
     if (this.lifetime.signal.aborted) throw new Error(this.closedMessage());
+    // A name that cannot be sent is refused here, once, rather than retried by the watcher.
+    const path = podsPath(namespace);
     const selector = options.labelSelector;
     const fieldSelector = options.fieldSelector;
     const source: PodWatchSource = {
@@ -233,7 +238,7 @@ export class ClusterClient {
         if (resourceVersion) query.set('resourceVersion', resourceVersion);
         if (selector) query.set('labelSelector', selector);
         if (fieldSelector) query.set('fieldSelector', fieldSelector);
-        return this.send(`${podsPath(namespace)}?${query}`, signal, timeoutSeconds * 1000 + WATCH_GRACE_MS);
+        return this.send(`${path}?${query}`, signal, timeoutSeconds * 1000 + WATCH_GRACE_MS);
       },
     };
     const watcher = new PodWatcher(source, listener, { minBackoffMs: options.minBackoffMs, maxBackoffMs: options.maxBackoffMs, timeoutSeconds: options.timeoutSeconds }, () =>
@@ -372,8 +377,11 @@ export class ClusterClient {
     if (!cluster) throw new Error(`Context "${ctx.name}" refers to cluster "${ctx.cluster}", which is not defined in the kubeconfig.`);
     const user = ctx.user ? this.source.getUser(ctx.user) : null;
     if (ctx.user && !user) throw new Error(`Context "${ctx.name}" refers to user "${ctx.user}", which is not defined in the kubeconfig.`);
+    const problem = entryProblem(cluster) ?? entryProblem(user);
+    if (problem) throw new Error(problem);
+    const server = serverUrl(cluster.server, cluster.name);
 
-    const plainHttp = cluster.server.startsWith('http:');
+    const plainHttp = server.startsWith('http:');
     const privateCluster: Cluster = {
       ...cluster,
       caFile: undefined,
@@ -396,6 +404,9 @@ export class ClusterClient {
         // The token file is read here, asynchronously, instead of by client-node.
         authProvider: tokenFile ? undefined : user.authProvider,
       };
+      // Checked once here: OpenSSL would quietly send no certificate for a mismatched pair.
+      const decode = (data: string | undefined) => (data ? Buffer.from(data, 'base64') : undefined);
+      await checkClientIdentity({ cert: decode(privateUser.certData), key: decode(privateUser.keyData) }, user.name);
     }
     const { KubeConfig } = await loadClientNode();
     const kc = new KubeConfig();
@@ -405,7 +416,7 @@ export class ClusterClient {
       contexts: [{ ...ctx, user: privateUser.name }],
       currentContext: ctx.name,
     });
-    return { kc, server: cluster.server, proxied: !!cluster.proxyUrl, tokenFile };
+    return { kc, server, proxied: !!cluster.proxyUrl, tokenFile };
   }
 
   private async requestOptions(prepared: Prepared, transport: Transport): Promise<https.RequestOptions> {
@@ -459,9 +470,6 @@ export class ClusterClient {
   }
 }
 
-function podsPath(namespace: string | undefined): string {
-  return namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods` : '/api/v1/pods';
-}
 
 async function readBase64(file: string, what: string): Promise<string> {
   try {

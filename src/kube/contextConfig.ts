@@ -6,7 +6,7 @@ import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node
 import type { ClientOptions } from 'ws';
 import { loadClientNode } from './clientNode.ts';
 import type { KubeConfigLike } from './exec/connect.ts';
-import type { KubeconfigEntries } from './kubeconfigEntries.ts';
+import { entryProblem, type KubeconfigEntries } from './kubeconfigEntries.ts';
 
 export class ContextConfig implements KubeConfigLike {
   private readonly context: Context;
@@ -55,6 +55,8 @@ export class ContextConfig implements KubeConfigLike {
   }
 
   async applyToHTTPSOptions(opts: ClientOptions): Promise<void> {
+    const problem = entryProblem(this.cluster) ?? entryProblem(this.user);
+    if (problem) throw new Error(problem);
     await (await this.kubeConfig()).applyToHTTPSOptions(opts);
   }
 

@@ -16,6 +16,7 @@
 import type { V1ContainerState, V1ContainerStatus, V1EphemeralContainer, V1Pod } from '@kubernetes/client-node';
 import type { ClusterClient, PodWatchListener } from './cluster.ts';
 import { describeError, KubeApiError } from './errors.ts';
+import { podPath } from './names.ts';
 import { ExecSession, type KubeConfigLike, type TerminalSize } from './exec/session.ts';
 
 /** A small image with a shell and the usual tools; the `kubeExec.debugImage` default. */
@@ -150,7 +151,7 @@ export async function addDebugContainer(client: DebugClient, request: DebugConta
   }
   const name = request.name ?? debugContainerName(containerNames(current));
   const patch = { spec: { ephemeralContainers: [ephemeralContainerSpec(request, name)] } };
-  const path = `/api/v1/namespaces/${encodeURIComponent(request.namespace)}/pods/${encodeURIComponent(request.pod)}/ephemeralcontainers`;
+  const path = podPath(request.namespace, request.pod, 'ephemeralcontainers');
   try {
     const pod = await client.requestJson<V1Pod>('PATCH', path, patch, 'application/strategic-merge-patch+json', signal);
     return { name, pod };

@@ -187,18 +187,30 @@ function describeUnredacted(err: unknown, server: string | undefined, depth: num
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return `Unable to connect${to}: the server's certificate does not match its address (${message}). Check the server address, or set tls-server-name for this cluster in the kubeconfig.`;
   }
-  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(message)) {
-    return `Unable to connect${to}: the TLS handshake failed (${message}). Does the server really speak HTTPS on this port?`;
+  // OpenSSL's own text names source files and error numbers; only its reason is for people.
+  const tls = openSslReason(message);
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long|http request/i.test(tls)) {
+    return `Unable to connect${to}: the server did not answer in TLS. It may speak plain HTTP on this port (then the server URL should start with http://), or something other than the API server is listening there.`;
   }
-  if (code && /^ERR_SSL_.*(CERTIFICATE|BAD_CERT|UNKNOWN_CA|HANDSHAKE_FAILURE)/.test(code)) {
-    return `Unable to connect${to}: the server refused the TLS connection (${message}). It may not accept this user's client certificate; check client-certificate and client-key in the kubeconfig.`;
+  if ((code && /^ERR_SSL_.*(CERTIFICATE|BAD_CERT|UNKNOWN_CA|HANDSHAKE_FAILURE)/.test(code)) || /alert (certificate required|bad certificate|unknown ca|handshake failure)/i.test(tls)) {
+    return `Unable to connect${to}: the server refused the TLS connection (${tls}). It may not accept this user's client certificate; check client-certificate and client-key in the kubeconfig.`;
   }
   if (code && (code.startsWith('ERR_OSSL') || code.startsWith('ERR_SSL') || code === 'EPROTO')) {
-    return `Unable to connect${to}: TLS error (${message}). Check the certificates in the kubeconfig.`;
+    return `Unable to connect${to}: the TLS connection failed (${tls}). Check the certificates in the kubeconfig, and that the server speaks HTTPS.`;
   }
 
   if (message) return message;
   return code ? `Request${to} failed (${code}).` : 'Unknown error.';
+}
+
+/**
+ * "wrong version number" from Node's "write EPROTO 80CC...:error:0A00010B:SSL routines:
+ * ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:".
+ */
+export function openSslReason(message: string): string {
+  const match = /error:[0-9A-Fa-f]+:[^:]*:[^:]*:([^:]+)/.exec(message);
+  if (match) return match[1]!.trim();
+  return message.replace(/:?\.\.\/deps\/openssl\S*/g, '').trim();
 }
 
 function hostOf(server: string | undefined): string | undefined {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { ContextConfig } from './contextConfig.ts';
-import { asRecord, readEntries, type KubeconfigEntries } from './kubeconfigEntries.ts';
+import { asRecord, entryProblem, readEntries, type KubeconfigEntries } from './kubeconfigEntries.ts';
 import { parseYamlDocument } from './yaml.ts';
 
 export interface ContextInfo {
@@ -158,9 +158,13 @@ async function readKubeconfigFile(file: string, mustExist: boolean): Promise<Fil
 
   // Entries are checked as client-node checks them (a cluster needs a server, ...). Report the
   // first invalid one, then keep the valid ones so one typo does not hide a whole file.
-  const { entries, firstInvalid } = readEntries(raw);
+  const { entries, firstInvalid } = readEntries(raw, file);
   const problems: KubeconfigProblem[] = [];
   if (firstInvalid) problems.push({ file, message: `Kubeconfig ${file} has an invalid entry, which was skipped: ${firstInvalid}.` });
+  for (const entry of [...entries.clusters, ...entries.users]) {
+    const problem = entryProblem(entry);
+    if (problem) problems.push({ file, message: problem });
+  }
   return { kind: 'loaded', parsed: entries, problems };
 }
 

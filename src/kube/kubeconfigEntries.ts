@@ -3,6 +3,7 @@
 // them. Done here rather than by KubeConfig.loadFromString so that listing contexts when the
 // extension activates does not load client-node at all; it is loaded on the first request.
 import type { Cluster, Context, User } from '@kubernetes/client-node';
+import { base64Problem } from './credentials.ts';
 
 export interface KubeconfigEntries {
   clusters: Cluster[];
@@ -19,6 +20,28 @@ export interface ReadEntries {
 
 type Raw = Record<string, unknown>;
 
+/**
+ * Why an entry cannot be used to connect (a *-data field that is not base64), kept on the entry
+ * rather than dropping it, so that the context using it says so instead of "no such cluster".
+ */
+export interface EntryProblem {
+  problem?: string;
+}
+
+/** The problem of an entry, if readEntries found one (see EntryProblem). */
+export function entryProblem(entry: Cluster | User | null | undefined): string | undefined {
+  return (entry as EntryProblem | null | undefined)?.problem;
+}
+
+function dataProblems(record: Raw | undefined, fields: readonly string[], entry: string, file: string | undefined): string | undefined {
+  for (const key of fields) {
+    const value = record?.[key];
+    const problem = typeof value === 'string' ? base64Problem(value) : undefined;
+    if (problem) return `${file ? `Kubeconfig ${file}: ` : ''}${key} of ${entry} could not be decoded (${problem}). Fix it in the kubeconfig.`;
+  }
+  return undefined;
+}
+
 /** The value as a YAML mapping, or undefined when it is not one. */
 export function asRecord(value: unknown): Raw | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Raw) : undefined;
@@ -30,12 +53,14 @@ function field<T = string>(value: Raw | undefined, key: string): T | undefined {
   return v === null || v === undefined ? undefined : (v as T);
 }
 
-function toCluster(elt: Raw, i: number): Cluster {
+function toCluster(elt: Raw, i: number, file?: string): Cluster {
   const cluster = asRecord(elt.cluster);
   if (!elt.name) throw new Error(`clusters[${i}].name is missing`);
   if (!cluster) throw new Error(`clusters[${i}].cluster is missing`);
   if (!cluster.server) throw new Error(`clusters[${i}].cluster.server is missing`);
+  const problem = dataProblems(cluster, ['certificate-authority-data'], `cluster "${String(elt.name)}"`, file);
   return {
+    ...(problem ? { problem } : {}),
     name: String(elt.name),
     server: String(cluster.server).replace(/\/$/, ''),
     caData: field(cluster, 'certificate-authority-data'),
@@ -46,11 +71,13 @@ function toCluster(elt: Raw, i: number): Cluster {
   };
 }
 
-function toUser(elt: Raw, i: number): User {
+function toUser(elt: Raw, i: number, file?: string): User {
   if (!elt.name) throw new Error(`users[${i}].name is missing`);
   const user = asRecord(elt.user);
+  const problem = dataProblems(user, ['client-certificate-data', 'client-key-data'], `user "${String(elt.name)}"`, file);
   // token-file never gets here: kubeconfig.ts turns it into a tokenFile auth provider first.
   return {
+    ...(problem ? { problem } : {}),
     name: String(elt.name),
     authProvider: field(user, 'auth-provider'),
     certData: field(user, 'client-certificate-data'),
@@ -84,14 +111,14 @@ function toContext(elt: Raw, i: number): Context {
  * Invalid entries are skipped, so one typo does not hide a whole file; the first one found
  * (clusters, then contexts, then users, as client-node checks them) is reported.
  */
-export function readEntries(raw: Raw): ReadEntries {
+export function readEntries(raw: Raw, file?: string): ReadEntries {
   let firstInvalid: string | undefined;
-  function convert<T>(list: unknown, make: (elt: Raw, i: number) => T): T[] {
+  function convert<T>(list: unknown, make: (elt: Raw, i: number, file?: string) => T): T[] {
     if (!Array.isArray(list)) return [];
     const out: T[] = [];
     list.forEach((elt: unknown, i) => {
       try {
-        out.push(make(asRecord(elt) ?? {}, i));
+        out.push(make(asRecord(elt) ?? {}, i, file));
       } catch (err) {
         firstInvalid ??= (err as Error).message;
       }

@@ -8,7 +8,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { Backoff, sleep } from './backoff.ts';
-import { apiGet, apiGetJson, podPath } from './apiRequest.ts';
+import { apiGet, apiGetJson } from './apiRequest.ts';
+import { podPath } from './names.ts';
 import { describeError, KubeApiError } from './errors.ts';
 import type { KubeConfigLike } from './exec/connect.ts';
 

@@ -13,12 +13,13 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { ClientOptions, WebSocket } from 'ws';
 import type { V1Pod } from '@kubernetes/client-node';
-import { apiGetJson, podPath } from './apiRequest.ts';
+import { apiGetJson } from './apiRequest.ts';
+import { podPath } from './names.ts';
 import { apiErrorFromResponse, describeError, KubeApiError } from './errors.ts';
 import { encodeBinaryFrame } from './exec/frames.ts';
 import { readErrorBody } from './httpBody.ts';
 import { loadTransport, type Transport } from './transport.ts';
-import { connectErrorMessage, forgetEndpoint, resolveEndpoint, type KubeConfigLike } from './exec/connect.ts';
+import { connectErrorMessage, forgetEndpoint, resolveEndpoint, timeHandshake, type HandshakeTimeouts, type KubeConfigLike } from './exec/connect.ts';
 
 export const PORT_FORWARD_PROTOCOL = 'v4.channel.k8s.io';
 const DATA = 0;
@@ -39,8 +40,8 @@ export interface PortForwardOptions {
   localAddress?: string;
   /** How often the pod is checked while the forward runs. Default 10000. */
   checkIntervalMs?: number;
-  /** WebSocket handshake timeout per connection. Default 30000. */
-  connectTimeoutMs?: number;
+  /** Deadlines of each connection's WebSocket handshake phases (see exec/connect.ts). */
+  handshakeTimeouts?: HandshakeTimeouts;
   /** Ping each connection's WebSocket this often, so idle ones survive proxies. Default 30000; 0 off. */
   keepaliveIntervalMs?: number;
 }
@@ -210,29 +211,36 @@ export class PortForward {
 
   private async connect(socket: Socket): Promise<void> {
     let endpoint;
-    let WebSocket: Transport['WebSocket'];
+    let transport: Transport;
     try {
-      [endpoint, { WebSocket }] = await Promise.all([resolveEndpoint(this.kubeConfig).endpoint, loadTransport()]);
+      [endpoint, transport] = await Promise.all([resolveEndpoint(this.kubeConfig).endpoint, loadTransport()]);
     } catch (err) {
       this.connectionFailed(socket, describeError(err));
       return;
     }
     if (this.end || socket.destroyed) return;
     const path = `${podPath(this.namespace, this.pod, 'portforward')}?ports=${this.remotePort}`;
+    let created: WebSocket | undefined;
+    const handshake = timeHandshake(transport, endpoint.server, endpoint.options, this.options.handshakeTimeouts, (message) => {
+      report(`Port forward to ${this.pod}:${this.remotePort}: ${message}`);
+      created?.terminate();
+    });
     const options: ClientOptions = {
       ...endpoint.options,
       headers: { ...endpoint.options.headers, 'User-Agent': 'kube-exec' },
       perMessageDeflate: false,
-      handshakeTimeout: this.options.connectTimeoutMs ?? 30_000,
       followRedirects: false,
     };
-    let ws: WebSocket;
+    if (!options.agent) options.createConnection = handshake.createConnection;
     try {
-      ws = new WebSocket(endpoint.server + path, [PORT_FORWARD_PROTOCOL], options);
+      created = new transport.WebSocket(endpoint.server + path, [PORT_FORWARD_PROTOCOL], options);
     } catch (err) {
+      handshake.done();
       this.connectionFailed(socket, connectErrorMessage(endpoint.server, err));
       return;
     }
+    const ws = created;
+    ws.on('upgrade', () => handshake.done());
     this.sessions.add(ws);
     const prefix = [true, true];
     const errorText: Buffer[] = [];
@@ -248,6 +256,7 @@ export class PortForward {
     };
 
     ws.on('unexpected-response', (_req, res: IncomingMessage) => {
+      handshake.done();
       void readErrorBody(res).then((body) => {
         const err = apiErrorFromResponse(res.statusCode ?? 0, body, endpoint.server);
         if (res.statusCode === 401) forgetEndpoint(this.kubeConfig);
@@ -285,6 +294,7 @@ export class PortForward {
       }
     });
     ws.on('close', () => {
+      handshake.done();
       clearInterval(ping);
       this.sessions.delete(ws);
       if (errorText.length > 0) report(`Port forward to ${this.pod}:${this.remotePort}: ${Buffer.concat(errorText).toString('utf8').trim()}`);

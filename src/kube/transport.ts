@@ -4,17 +4,28 @@
 // awaited credentials, so waiting for this as well costs nothing after the first time.
 import type * as Http from 'node:http';
 import type * as Https from 'node:https';
+import type * as Net from 'node:net';
+import type * as Tls from 'node:tls';
 import type WebSocketClass from 'ws';
 
 export interface Transport {
   http: typeof Http;
   https: typeof Https;
+  /** Loaded anyway by https; here so that a handshake's phases can be timed (exec/connect.ts). */
+  net: typeof Net;
+  tls: typeof Tls;
   WebSocket: typeof WebSocketClass;
 }
 
 let loading: Promise<Transport> | undefined;
 
 export function loadTransport(): Promise<Transport> {
-  loading ??= Promise.all([import('node:http'), import('node:https'), import('ws')]).then(([http, https, ws]) => ({ http, https, WebSocket: ws.WebSocket }));
+  loading ??= Promise.all([import('node:http'), import('node:https'), import('node:net'), import('node:tls'), import('ws')]).then(([http, https, net, tls, ws]) => ({
+    http,
+    https,
+    net,
+    tls,
+    WebSocket: ws.WebSocket,
+  }));
   return loading;
 }

@@ -219,7 +219,12 @@ describe('refused and failed connections', { concurrency: 1 }, () => {
 
   test('an unreachable server names the URL and the socket error', T, async () => {
     const r = await run({ command: ['true'] }, 'kubesim-unreachable');
-    assert.deepEqual(r.result, { kind: 'error', message: 'Unable to connect to https://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1' });
+    assert.deepEqual(r.result, {
+      kind: 'error',
+      message: 'Unable to connect to https://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1. Is the cluster running, and is the server address in the kubeconfig right?',
+      noResponse: true,
+      errorCode: 'ECONNREFUSED',
+    });
   });
 
   test('a refused upgrade with a Status body keeps its message', T, async () => {

@@ -335,7 +335,7 @@ test('a server that keeps the socket open after the status is closed by us', T, 
   assert.equal(Buffer.concat(chunks).toString(), 'late output');
 });
 
-test('refused upgrades: a Status body gives its message; anything else gives status line and text', T, async () => {
+test('refused upgrades: a Status body gives its message; anything else says what the server answered', T, async () => {
   refuse(403, 'Forbidden', JSON.stringify({ kind: 'Status', status: 'Failure', message: 'pods "web-0" is forbidden: no', reason: 'Forbidden', code: 403 }));
   let session = start();
   assert.deepEqual(await session.result, { kind: 'error', message: 'pods "web-0" is forbidden: no', httpStatus: 403, reason: 'Forbidden' });
@@ -344,9 +344,15 @@ test('refused upgrades: a Status body gives its message; anything else gives sta
   session = start();
   assert.deepEqual(await session.result, {
     kind: 'error',
-    message: '502 Bad Gateway: <html><body>upstream unavailable</body></html>',
+    message: `Bad gateway: HTTP 502 from ${url}: <html><body>upstream unavailable</body></html>`,
     httpStatus: 502,
   });
+
+  // A token the server echoes back is masked, as in every other error (one reading of refusals).
+  refuse(403, 'Forbidden', JSON.stringify({ kind: 'Status', status: 'Failure', message: 'denied for Bearer abc.def-SECRET', reason: 'Forbidden', code: 403 }));
+  session = start();
+  const echoed = await session.result;
+  assert.ok(echoed.kind === 'error' && !echoed.message.includes('SECRET') && echoed.message.includes('Bearer <redacted>'), JSON.stringify(echoed));
 });
 
 test('a 401 with cached credentials sets up the client again, once', T, async () => {
@@ -382,7 +388,9 @@ test('a 401 with cached credentials sets up the client again, once', T, async ()
   authorizing('never');
   const fresh = fakeConfig(() => 'bad');
   session = start({}, fresh);
-  assert.deepEqual(await session.result, { kind: 'error', message: '401 Unauthorized', httpStatus: 401 });
+  const refused = await session.result;
+  assert.equal(refused.kind, 'error');
+  assert.ok(refused.kind === 'error' && refused.httpStatus === 401 && /^Unauthorized: the API server at .* did not accept the credentials/.test(refused.message), JSON.stringify(refused));
 });
 
 test('backpressure out: a reader that stops reading pauses the socket', T, async () => {
@@ -444,4 +452,85 @@ test('writes after the end are dropped, not errors', T, async () => {
   session.stderr.resume();
   await session.result;
   await new Promise<void>((resolve, reject) => session.stdin.write('late', (err) => (err ? reject(err) : resolve())));
+});
+
+test('exit codes out of range stay as reported; a broken status is a protocol error, never the raw text', T, async () => {
+  const status = (body: string) => Buffer.concat([Buffer.from([3]), Buffer.from(body)]);
+  const nonZero = (code: string) =>
+    JSON.stringify({ status: 'Failure', reason: 'NonZeroExitCode', message: `exit code ${code}`, details: { causes: [{ reason: 'ExitCode', message: code }] } });
+  const outcome = async (frame: Buffer) => {
+    const peer = accept();
+    const session = start();
+    session.stdout.resume();
+    session.stderr.resume();
+    const { ws } = await peer;
+    ws.send(frame);
+    ws.close();
+    return session.result;
+  };
+  assert.deepEqual(await outcome(status(nonZero('256'))), { kind: 'exit', code: 256 });
+  const zero = await outcome(status(nonZero('0')));
+  assert.ok(zero.kind === 'error' && zero.reason === 'ProtocolError', JSON.stringify(zero));
+  const cut = await outcome(status(nonZero('3').slice(0, 30)));
+  assert.ok(cut.kind === 'error', JSON.stringify(cut));
+  assert.equal(cut.message, `Protocol error: the API server at ${url} broke the exec protocol: the exit status it sent is cut off after 30 bytes. The command's outcome is unknown.`);
+});
+
+test('names that would change the request path are refused before anything is sent', T, async () => {
+  let requests = 0;
+  handler = (_req, socket) => {
+    requests++;
+    socket.destroy();
+  };
+  for (const [target, message] of [
+    [{ namespace: '..', pod: 'ok' }, `invalid namespace "..": [may not be '..']`],
+    [{ pod: '.' }, `invalid resource name ".": [may not be '.']`],
+    [{ pod: '' }, `invalid resource name "": [may not be empty]`],
+    [{ pod: 'a%2Fb' }, `invalid resource name "a%2Fb": [may not contain '%']`],
+    [{ container: '..' }, `invalid container name "..": [may not be '..']`],
+  ] as const) {
+    const result = await start(target).result;
+    assert.deepEqual(result, { kind: 'error', message, noResponse: true });
+  }
+  assert.equal(requests, 0);
+});
+
+test('a server that accepts the connection and never answers fails at the deadline of the step that hung', T, async () => {
+  const net = await import('node:net');
+  const held = new Set<import('node:net').Socket>();
+  const silent = net.createServer((socket) => {
+    held.add(socket);
+    // Read and ignore what the client sends, so that its hangup is seen.
+    socket.resume();
+    socket.on('close', () => held.delete(socket));
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const port = (silent.address() as import('node:net').AddressInfo).port;
+  const config = (server: string): KubeConfigLike => ({
+    getCurrentContext: () => `silent-${server}`,
+    getCurrentCluster: () => ({ name: 'silent', server }),
+    async applyToHTTPSOptions() {},
+  });
+  try {
+    const timeouts = { connectMs: 2000, tlsMs: 300, responseMs: 400 };
+    let began = Date.now();
+    const tls = await ExecSession.start(config(`https://127.0.0.1:${port}`), { namespace: 'ns-1', pod: 'web-0', command: ['true'], handshakeTimeouts: timeouts }).result;
+    const tlsMs = Date.now() - began;
+    assert.deepEqual(tls, {
+      kind: 'error',
+      message: `Unable to connect to https://127.0.0.1:${port}: the server accepted the connection but did not complete the TLS handshake within 0 s. Is an HTTPS server (the API server, or a proxy in front of it) listening on that port?`,
+      noResponse: true,
+    });
+    assert.ok(tlsMs >= 250 && tlsMs < 1500, `TLS deadline took ${tlsMs} ms`);
+    began = Date.now();
+    const http = await ExecSession.start(config(`http://127.0.0.1:${port}`), { namespace: 'ns-1', pod: 'web-0', command: ['true'], handshakeTimeouts: timeouts }).result;
+    const httpMs = Date.now() - began;
+    assert.ok(http.kind === 'error' && http.noResponse && /did not answer the request within 0 s/.test(http.message), JSON.stringify(http));
+    assert.ok(httpMs >= 350 && httpMs < 1500, `response deadline took ${httpMs} ms`);
+    // Nothing is left connected.
+    await until(() => held.size === 0);
+  } finally {
+    for (const s of held) s.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
 });

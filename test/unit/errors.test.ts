@@ -89,13 +89,24 @@ test('TLS errors say what is wrong with the certificate and where to fix it', ()
     [nodeError('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT'), /unknown authority/],
     [nodeError('certificate has expired', 'CERT_HAS_EXPIRED'), /certificate has expired \(certificate has expired\)\. Renew/],
     [nodeError("Hostname/IP does not match certificate's altnames: IP: 10.0.0.1 is not in the cert's list: ", 'ERR_TLS_CERT_ALTNAME_INVALID'), /does not match its address.*tls-server-name/],
-    [nodeError('ssl3_get_record:wrong version number', 'ERR_SSL_WRONG_VERSION_NUMBER'), /really speak HTTPS/],
+    [nodeError('ssl3_get_record:wrong version number', 'ERR_SSL_WRONG_VERSION_NUMBER'), /did not answer in TLS.*plain HTTP.*http:\/\//],
+    // Node's own text for it names OpenSSL's source files: none of that reaches the user.
+    [
+      nodeError('write EPROTO 80CCA42B1C7F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:\n', 'EPROTO'),
+      /^Unable to connect to https:\/\/[^ ]+: the server did not answer in TLS\. It may speak plain HTTP/,
+    ],
+    [
+      nodeError('write EPROTO 80CC:error:0A000412:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1605:SSL alert number 42', 'EPROTO'),
+      /refused the TLS connection \(sslv3 alert bad certificate\)\. It may not accept this user's client certificate/,
+    ],
+    [nodeError('error:0A000126:SSL routines::unexpected eof while reading:../deps/openssl/x.c:1:', 'ERR_SSL_UNEXPECTED_EOF_WHILE_READING'), /the TLS connection failed \(unexpected eof while reading\)/],
     [nodeError('sslv3 alert bad certificate', 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE'), /client certificate/],
   ];
   for (const [err, expected] of cases) {
     const message = describeError(err, SERVER);
     assert.ok(message.startsWith(`Unable to connect to ${SERVER}: `), message);
     assert.match(message, expected);
+    assert.doesNotMatch(message, /deps\/openssl|error:0A/, message);
   }
 });
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseExecStatus } from '../../src/kube/exec/status.ts';
+import { isExitStatus, parseExecStatus, PROTOCOL_ERROR } from '../../src/kube/exec/status.ts';
 
 const nonZero = (code: string) =>
   JSON.stringify({
@@ -49,7 +49,51 @@ test('v1-v3: errors are plain text, a non-zero exit is read from the text, silen
   assert.deepEqual(parseExecStatus('{"status":"Success"}', false), { kind: 'error', message: '{"status":"Success"}' });
 });
 
-test('garbage on a v4 channel 3 is reported as it came', () => {
-  assert.deepEqual(parseExecStatus('{not json', true), { kind: 'error', message: '{not json' });
+test("plain text on a v4 channel 3 is the server's own words", () => {
   assert.deepEqual(parseExecStatus('something broke', true), { kind: 'error', message: 'something broke' });
+});
+
+test('a malformed or truncated v4 status is a protocol error that says what was wrong, never the raw text', () => {
+  const server = 'https://10.0.0.1:6443';
+  const full = nonZero('3');
+  const cases: Array<[string, RegExp]> = [
+    [full.slice(0, 40), /cut off after 40 bytes/],
+    ['{not json', /not valid JSON/],
+    ['[1,2]', /not a Kubernetes Status object/],
+    ['"Success"', /something broke|not a Kubernetes Status/],
+    ['{"status":"Maybe"}', /status "Maybe", neither "Success" nor "Failure"/],
+    ['{"metadata":{}}', /status null, neither/],
+  ];
+  for (const [text, expected] of cases) {
+    const result = parseExecStatus(text, true, server);
+    if (text === '"Success"') {
+      // Not JSON-looking at all: kept as the server's words.
+      assert.deepEqual(result, { kind: 'error', message: '"Success"' });
+      continue;
+    }
+    assert.equal(result.kind, 'error', text);
+    assert.ok(result.kind === 'error');
+    assert.equal(result.reason, PROTOCOL_ERROR);
+    assert.match(result.message, /^Protocol error: the API server at https:\/\/10\.0\.0\.1:6443 broke the exec protocol: /);
+    assert.match(result.message, expected);
+    assert.ok(!result.message.includes(text.slice(0, 20)) || text.length < 12, `raw text echoed: ${result.message}`);
+  }
+});
+
+test('exit codes out of range are kept as reported and never become success', () => {
+  // Windows containers report codes above 255; kept, so the terminal shows them as they are.
+  assert.deepEqual(parseExecStatus(nonZero('256'), true), { kind: 'exit', code: 256 });
+  assert.deepEqual(parseExecStatus(nonZero('3221225477'), true), { kind: 'exit', code: 3221225477 });
+  assert.deepEqual(parseExecStatus(nonZero('-1'), true), { kind: 'exit', code: -1 });
+  // A failure whose code is 0, or not a number, is a broken status, not a success nor exit 1.
+  for (const code of ['0', 'abc', '1.5', '']) {
+    const result = parseExecStatus(nonZero(code), true);
+    assert.equal(result.kind, 'error', `code ${JSON.stringify(code)}`);
+    assert.ok(result.kind === 'error' && result.reason === PROTOCOL_ERROR);
+  }
+  // Old protocols: "-1" at the end of the text is -1, not 1.
+  assert.deepEqual(parseExecStatus('command terminated with non-zero exit code: exit code -1', false), { kind: 'exit', code: -1 });
+  assert.equal(isExitStatus(255), true);
+  assert.equal(isExitStatus(256), false);
+  assert.equal(isExitStatus(-1), false);
 });

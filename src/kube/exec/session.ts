@@ -27,11 +27,24 @@ import {
 } from './frames.ts';
 import { parseExecStatus, type ExecResult } from './status.ts';
 import { readErrorBody } from '../httpBody.ts';
+import { apiGet } from '../apiRequest.ts';
+import { apiErrorFromResponse, KubeApiError, redactSecrets } from '../errors.ts';
+import { namespacePath } from '../names.ts';
 import { loadTransport, type Transport } from '../transport.ts';
-import { connectErrorMessage, forgetEndpoint, resolveEndpoint, subresourcePath, type Endpoint, type KubeConfigLike } from './connect.ts';
+import {
+  connectErrorMessage,
+  forgetEndpoint,
+  resolveEndpoint,
+  subresourcePath,
+  timeHandshake,
+  type Endpoint,
+  type HandshakeTimeouts,
+  type KubeConfigLike,
+  type TimedHandshake,
+} from './connect.ts';
 
 export type { ExecResult } from './status.ts';
-export type { KubeConfigLike } from './connect.ts';
+export type { HandshakeTimeouts, KubeConfigLike } from './connect.ts';
 
 export interface TerminalSize {
   columns: number;
@@ -66,8 +79,8 @@ export interface ExecOptions extends ExecTarget {
   signal?: AbortSignal;
   /** close(): how long to wait, after stdin EOF, for the process to exit by itself. Default 2000. */
   closeGraceMs?: number;
-  /** How long the TCP/TLS/WebSocket handshake may take. Default 30000. */
-  connectTimeoutMs?: number;
+  /** Deadlines of the handshake's phases (TCP, TLS, the answer to the upgrade); see connect.ts. */
+  handshakeTimeouts?: HandshakeTimeouts;
 }
 
 /** The parts of a session that shell choice and terminals rely on (fakes implement this in tests). */
@@ -128,6 +141,9 @@ export class ExecSession implements ExecSessionLike {
   /** Where binary stdin frames are built (see stdinFrame). */
   private stdinScratch: Buffer | undefined;
   private server = '';
+  /** The request path, checked once: a name that cannot be sent ends the session before it starts. */
+  private path = '';
+  private handshake: TimedHandshake | undefined;
   private info: ProtocolInfo | undefined;
   /** An outcome decided on our side (refused upgrade, connect error, missed pongs). */
   private failure: ExecResult | undefined;
@@ -239,18 +255,31 @@ export class ExecSession implements ExecSessionLike {
   private begin(): void {
     let resolved: { endpoint: Promise<Endpoint>; cached: boolean };
     try {
+      const o = this.options;
+      this.path ||= subresourcePath({
+        namespace: o.namespace,
+        pod: o.pod,
+        container: o.container,
+        subresource: o.subresource ?? 'exec',
+        command: o.command,
+        stdin: this.stdinEnabled,
+        stdout: this.stdoutEnabled,
+        stderr: this.stderrEnabled,
+        tty: this.tty,
+      });
       resolved = resolveEndpoint(this.kubeConfig);
     } catch (err) {
-      this.finish({ kind: 'error', message: errorMessage(err) });
+      // Nothing was sent: a bad name or an unusable kubeconfig entry.
+      this.finish({ kind: 'error', message: errorMessage(err), noResponse: true });
       return;
     }
     Promise.all([resolved.endpoint, loadTransport()]).then(
-      ([endpoint, { WebSocket }]) => this.connect(endpoint, resolved.cached, WebSocket),
-      (err: unknown) => this.finish({ kind: 'error', message: errorMessage(err) }),
+      ([endpoint, transport]) => this.connect(endpoint, resolved.cached, transport),
+      (err: unknown) => this.finish({ kind: 'error', message: errorMessage(err), noResponse: true }),
     );
   }
 
-  private connect(endpoint: Endpoint, cachedEndpoint: boolean, WebSocket: Transport['WebSocket']): void {
+  private connect(endpoint: Endpoint, cachedEndpoint: boolean, transport: Transport): void {
     if (this.state === 'done') return;
     if (this.closeRequested) {
       this.finish(closedResult());
@@ -258,37 +287,37 @@ export class ExecSession implements ExecSessionLike {
     }
     this.server = endpoint.server;
     const o = this.options;
-    const path = subresourcePath({
-      namespace: o.namespace,
-      pod: o.pod,
-      container: o.container,
-      subresource: o.subresource ?? 'exec',
-      command: o.command,
-      stdin: this.stdinEnabled,
-      stdout: this.stdoutEnabled,
-      stderr: this.stderrEnabled,
-      tty: this.tty,
+    const handshake = timeHandshake(transport, endpoint.server, endpoint.options, o.handshakeTimeouts, (message) => {
+      if (this.handshake !== handshake || !this.ws) return;
+      this.failure ??= { kind: 'error', message, noResponse: true };
+      this.ws.terminate();
     });
+    this.handshake = handshake;
     const options: ClientOptions = {
       ...endpoint.options,
       headers: { ...endpoint.options.headers, 'User-Agent': USER_AGENT },
       // The API server does not compress; offering it only costs a header and a zlib setup.
       perMessageDeflate: false,
       generateMask: nonZeroMask,
-      handshakeTimeout: o.connectTimeoutMs ?? 30000,
       // base64 frames are ASCII; binary payloads are never validated anyway.
       skipUTF8Validation: true,
       followRedirects: false,
     };
+    if (!options.agent) options.createConnection = handshake.createConnection;
     let ws: WebSocket;
     try {
-      ws = new WebSocket(endpoint.server + path, [...(o.protocols ?? DEFAULT_PROTOCOLS)], options);
+      ws = new transport.WebSocket(endpoint.server + this.path, [...(o.protocols ?? DEFAULT_PROTOCOLS)], options);
     } catch (err) {
-      this.finish({ kind: 'error', message: connectErrorMessage(endpoint.server, err) });
+      handshake.done();
+      this.finish(noResponseResult(endpoint.server, err));
       return;
     }
     this.ws = ws;
-    ws.on('unexpected-response', (_req, res) => this.onRefused(ws, res, cachedEndpoint));
+    ws.on('upgrade', () => handshake.done());
+    ws.on('unexpected-response', (_req, res) => {
+      handshake.done();
+      this.onRefused(ws, res, cachedEndpoint);
+    });
     ws.on('open', () => this.onOpen(ws));
     ws.on('message', (data: Buffer) => this.onMessage(data));
     ws.on('pong', () => this.onPong());
@@ -311,9 +340,36 @@ export class ExecSession implements ExecSessionLike {
         this.begin();
         return;
       }
-      this.failure = refusedResult(httpStatus, res.statusMessage, body);
-      ws.terminate();
+      void this.refusal(httpStatus, body).then((failure) => {
+        if (ws !== this.ws) return;
+        this.failure = failure;
+        ws.terminate();
+      });
     });
+  }
+
+  /**
+   * What a refused upgrade means, in the API's own words (its Status message, secrets masked),
+   * through the same reading of error bodies as every other request (errors.ts). A pod that is
+   * not found may be so because its namespace does not exist: then, as kubectl does, that is
+   * what is reported.
+   */
+  private async refusal(httpStatus: number, body: string): Promise<ExecResult> {
+    const err = apiErrorFromResponse(httpStatus, body, this.server);
+    const said = err.status?.message?.trim();
+    const result: ExecResult = { kind: 'error', message: said ? redactSecrets(said) : err.message, httpStatus };
+    if (err.reason) result.reason = err.reason;
+    if (httpStatus !== 404 || err.status?.details?.kind !== 'pods') return result;
+    try {
+      const { response } = await apiGet(this.kubeConfig, namespacePath(this.options.namespace), { headersTimeoutMs: 10_000 });
+      response.resume();
+    } catch (lookup) {
+      const status = lookup instanceof KubeApiError ? lookup.status : undefined;
+      if (lookup instanceof KubeApiError && lookup.httpStatus === 404 && status?.details?.kind === 'namespaces' && status.message) {
+        return { kind: 'error', message: redactSecrets(status.message), httpStatus: 404, reason: status.reason ?? 'NotFound' };
+      }
+    }
+    return result;
   }
 
   private onOpen(ws: WebSocket): void {
@@ -578,12 +634,13 @@ export class ExecSession implements ExecSessionLike {
     if (ws !== this.ws) return;
     this.lastError = err;
     if (this.state === 'connecting' && !this.failure && !this.closeRequested) {
-      this.failure = { kind: 'error', message: connectErrorMessage(this.server, err) };
+      this.failure = noResponseResult(this.server, err);
     }
   }
 
   private onClose(ws: WebSocket, code: number): void {
     if (ws !== this.ws) return;
+    this.handshake?.done();
     this.finish(this.outcome(code));
   }
 
@@ -591,13 +648,12 @@ export class ExecSession implements ExecSessionLike {
     const info = this.info;
     // A status means the command finished, however the socket went down afterwards.
     if (this.statusChunks.length > 0) {
-      return parseExecStatus(Buffer.concat(this.statusChunks), info?.jsonStatus ?? true);
+      return parseExecStatus(Buffer.concat(this.statusChunks), info?.jsonStatus ?? true, this.server);
     }
     if (this.failure) return this.failure;
     if (this.closeRequested) return closedResult();
     if (!info) {
-      const detail = this.lastError ? this.lastError.message : `the connection closed during the handshake (code ${code})`;
-      return { kind: 'error', message: connectErrorMessage(this.server, detail) };
+      return noResponseResult(this.server, this.lastError ?? `the connection closed during the handshake (code ${code})`);
     }
     // Before v4 success is silent: a clean close without an error is exit 0.
     if (!info.jsonStatus && (code === 1000 || code === 1005)) return { kind: 'exit', code: 0 };
@@ -613,6 +669,7 @@ export class ExecSession implements ExecSessionLike {
     const opened = this.state === 'open';
     this.state = 'done';
     for (const timer of [this.pingTimer, this.deadlineTimer, this.closeTimer, this.killTimer]) clearTimeout(timer);
+    this.handshake?.done();
     this.options.signal?.removeEventListener('abort', this.onAbort);
     if (!opened) this.rejectProtocol(new Error(result.kind === 'exit' ? 'The session ended before it opened.' : result.message));
     this.resolveFirstOutput(false);
@@ -646,25 +703,11 @@ function endOutput(stream: Readable): Promise<void> {
   });
 }
 
-function refusedResult(httpStatus: number, statusText: string | undefined, body: string): ExecResult {
-  let message: string | undefined;
-  let reason: string | undefined;
-  const text = body.trim();
-  if (text.startsWith('{')) {
-    try {
-      const status = JSON.parse(text) as { message?: unknown; reason?: unknown };
-      if (typeof status.message === 'string' && status.message) message = status.message;
-      if (typeof status.reason === 'string' && status.reason) reason = status.reason;
-    } catch {
-      // not JSON after all: fall through to the text
-    }
-  }
-  if (!message) {
-    const excerpt = text.length > 300 ? `${text.slice(0, 300)}...` : text;
-    message = `${httpStatus} ${statusText ?? ''}`.trim() + (excerpt ? `: ${excerpt}` : '');
-  }
-  const result: ExecResult = { kind: 'error', message, httpStatus };
-  if (reason) result.reason = reason;
+/** The server never answered: the connection, TLS or the handshake failed. */
+function noResponseResult(server: string, err: unknown): ExecResult {
+  const result: ExecResult = { kind: 'error', message: connectErrorMessage(server, err), noResponse: true };
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') result.errorCode = code;
   return result;
 }
 

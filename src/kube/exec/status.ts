@@ -4,15 +4,25 @@
 
 /** The three outcomes of a session; they never blur into one another. */
 export type ExecResult =
-  /** The command ran and exited: 0, or the ExitCode cause of a NonZeroExitCode status. */
+  /**
+   * The command ran and exited: 0, or the ExitCode cause of a NonZeroExitCode status, as the
+   * server reported it (never 0 for a failure; Windows containers report codes above 255).
+   */
   | { kind: 'exit'; code: number }
   /**
    * The API server, kubelet or runtime refused or failed the request (refused upgrade, channel-3
-   * Failure such as "executable file not found", TLS/auth/DNS error). `message` is the API's own.
+   * Failure such as "executable file not found", TLS/auth/DNS error), or it broke the protocol.
+   * `message` is the API's own where it gave one. `noResponse`: the server gave no answer at
+   * all (nothing could be sent, or no connection, TLS or HTTP response came), so asking it
+   * anything else is pointless;
+   * `errorCode` is then the system's code for why, when it gave one (ECONNREFUSED).
    */
-  | { kind: 'error'; message: string; httpStatus?: number; reason?: string }
+  | { kind: 'error'; message: string; httpStatus?: number; reason?: string; noResponse?: boolean; errorCode?: string }
   /** The connection dropped, or stopped answering pings, before the command's status arrived. */
   | { kind: 'connectionLost'; message: string };
+
+/** The reason given to results that report a server breaking the exec protocol. */
+export const PROTOCOL_ERROR = 'ProtocolError';
 
 interface StatusCause {
   reason?: unknown;
@@ -30,36 +40,50 @@ interface StatusObject {
 
 /**
  * Parses the channel-3 content of a finished session. `jsonStatus` is the protocol's
- * (v4+) flag; text that is not JSON is kept as the error message either way.
+ * (v4+) flag. On those protocols a status that starts as JSON but does not parse, or parses to
+ * something other than a Status, is a protocol error that says what was wrong; plain text is
+ * kept as the error message (the server's own words).
  */
-export function parseExecStatus(content: Buffer | string, jsonStatus: boolean): ExecResult {
+export function parseExecStatus(content: Buffer | string, jsonStatus: boolean, server?: string): ExecResult {
+  const protocolError = (what: string): ExecResult => protocolErrorResult(what, server);
   const text = (typeof content === 'string' ? content : content.toString('utf8')).trim();
   if (text === '') return { kind: 'exit', code: 0 };
-  if (jsonStatus && text.startsWith('{')) {
-    let status: StatusObject | undefined;
+  if (jsonStatus && (text.startsWith('{') || text.startsWith('['))) {
+    let value: unknown;
     try {
-      status = JSON.parse(text) as StatusObject;
-    } catch {
-      status = undefined;
+      value = JSON.parse(text);
+    } catch (err) {
+      const cut = /end of (JSON )?input|Unterminated/i.test((err as Error).message);
+      return protocolError(cut ? `the exit status it sent is cut off after ${Buffer.byteLength(text)} bytes` : `the exit status it sent is not valid JSON (${(err as Error).message})`);
     }
-    if (status && typeof status === 'object') return fromStatusObject(status, text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return protocolError('the exit status it sent is not a Kubernetes Status object');
+    return fromStatusObject(value as StatusObject, protocolError);
   }
   return fromText(text);
 }
 
-function fromStatusObject(status: StatusObject, raw: string): ExecResult {
+function protocolErrorResult(what: string, server: string | undefined): ExecResult {
+  return { kind: 'error', message: `Protocol error: the API server${server ? ` at ${server}` : ''} broke the exec protocol: ${what}. The command's outcome is unknown.`, reason: PROTOCOL_ERROR };
+}
+
+function fromStatusObject(status: StatusObject, protocolError: (what: string) => ExecResult): ExecResult {
   if (status.status === 'Success') return { kind: 'exit', code: 0 };
-  const message = typeof status.message === 'string' && status.message ? status.message : raw;
+  if (status.status !== 'Failure') {
+    return protocolError(`the exit status it sent has status ${JSON.stringify(status.status ?? null)}, neither "Success" nor "Failure"`);
+  }
   const reason = typeof status.reason === 'string' && status.reason ? status.reason : undefined;
+  const message = typeof status.message === 'string' && status.message.trim() ? status.message : undefined;
   if (reason === 'NonZeroExitCode') {
     // The Go field is StatusCause.Type, serialised as "reason"; accept "type" from odd servers.
     const cause = status.details?.causes?.find((c) => c?.reason === 'ExitCode' || c?.type === 'ExitCode');
-    const code = cause ? parseExitCode(cause.message) : undefined;
-    if (code !== undefined) return { kind: 'exit', code };
-    const fromMessage = exitCodeInText(message);
-    if (fromMessage !== undefined) return { kind: 'exit', code: fromMessage };
+    const code = cause ? parseExitCode(cause.message) : message ? exitCodeInText(message) : undefined;
+    if (code !== undefined && code !== 0) return { kind: 'exit', code };
+    if (cause || code === 0) {
+      // A failure must never read as success, nor as some other code.
+      return protocolError(`it reported a non-zero exit with the exit code ${JSON.stringify(cause?.message ?? code)}`);
+    }
   }
-  const result: ExecResult = { kind: 'error', message };
+  const result: ExecResult = { kind: 'error', message: message ?? `The server reported a failure${reason ? ` (${reason})` : ''} without a message.` };
   if (typeof status.code === 'number' && status.code > 0) result.httpStatus = status.code;
   if (reason) result.reason = reason;
   return result;
@@ -69,19 +93,26 @@ function fromText(text: string): ExecResult {
   // Pre-v4 servers report a non-zero exit only as text, e.g.
   // "command terminated with non-zero exit code: error executing command [sh -c exit 3], exit code 3".
   const code = exitCodeInText(text);
-  if (code !== undefined) return { kind: 'exit', code };
+  if (code !== undefined && code !== 0) return { kind: 'exit', code };
   return { kind: 'error', message: text };
 }
 
+/** An integer exit code, negative or above 255 included (the terminal shows it as reported). */
 function parseExitCode(value: unknown): number | undefined {
-  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
+  if (typeof value !== 'string' || !/^\s*-?\d+\s*$/.test(value)) return undefined;
   const code = Number(value);
-  return Number.isInteger(code) && code >= 0 ? code : undefined;
+  return Number.isSafeInteger(code) ? code : undefined;
 }
 
-const NON_ZERO_EXIT = /non-zero exit code\b.*?(\d+)\s*$/s;
+const NON_ZERO_EXIT = /non-zero exit code\b.*?(-?\d+)\s*$/s;
 
 function exitCodeInText(text: string): number | undefined {
   const match = NON_ZERO_EXIT.exec(text);
   return match ? parseExitCode(match[1]) : undefined;
+}
+
+/** Whether `code` can be a process's exit status (0-255), so a CLI can pass it on as its own. */
+export function isExitStatus(code: number): boolean {
+  return Number.isInteger(code) && code >= 0 && code <= 255;
 }

@@ -1,0 +1,129 @@
+// Checks of what a kubeconfig gives to connect with, made before anything is sent, so that an
+// unusable server URL or credential is an error that names its entry, never a request that goes
+// out without it. Without these, a client key of another type than its certificate (an RSA key
+// with an EC certificate) is quietly left unused by OpenSSL and the request goes out anonymous
+// ("system:anonymous cannot get pods"); bad base64 in certificate-authority-data becomes an
+// unrelated "self-signed certificate in certificate chain"; a server URL that does not parse
+// says only "Invalid URL".
+
+/**
+ * Go's strict base64 (what kubectl decodes the *-data fields with): the standard alphabet with
+ * padding; line breaks are skipped, as Go's decoder skips them. Undefined when `text` decodes,
+ * else Go's own words for where it stops ("illegal base64 data at input byte 4").
+ */
+export function base64Problem(text: string): string | undefined {
+  let index = 0;
+  let count = 0;
+  let padding = 0;
+  for (const ch of text) {
+    if (ch === '\n' || ch === '\r') {
+      index++;
+      continue;
+    }
+    const alphabet = /[A-Za-z0-9+/]/.test(ch);
+    if (ch === '=' ? count % 4 < 2 : !alphabet || padding > 0) return `illegal base64 data at input byte ${index}`;
+    if (ch === '=') padding++;
+    count++;
+    index++;
+  }
+  if (count % 4 !== 0) return `illegal base64 data at input byte ${index}`;
+  return undefined;
+}
+
+/** Decodes a *-data field strictly; the error names the field and its entry. */
+export function decodeBase64Field(text: string, field: string, entry: string, file?: string): Buffer {
+  const problem = base64Problem(text);
+  if (problem) throw new Error(`${file ? `error loading config file "${file}": ` : ''}${field} of ${entry} could not be decoded: ${problem}`);
+  return Buffer.from(text, 'base64');
+}
+
+/**
+ * The API server URL of a cluster entry, as kubectl reads it: a URL, or host:port meaning
+ * https://host:port. Anything else is an error naming the URL and the entry.
+ */
+export function serverUrl(server: string, cluster: string): string {
+  const trimmed = server.trim();
+  const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed);
+  // Without a scheme only host or host:port is meant (client-go's DefaultServerURL).
+  const withScheme = hasScheme ? trimmed : /^[^/?#@\s]+$/.test(trimmed) ? `https://${trimmed}` : '';
+  let url: URL | undefined;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || !url.hostname || url.search || url.hash) {
+    throw new Error(
+      `The server URL ${JSON.stringify(server)} of cluster "${cluster}" in the kubeconfig is not usable: it must be a URL such as https://host:6443 (or host:port). Fix the cluster's server field.`,
+    );
+  }
+  return withScheme.replace(/\/+$/, '');
+}
+
+/** The TLS client identity as `https`/`ws` options carry it (PEM text or bytes). */
+export interface ClientIdentity {
+  cert?: unknown;
+  key?: unknown;
+}
+
+/**
+ * Throws when the client certificate and key of `user` cannot be used together: a key that is
+ * not a private key, a certificate that is not one, or a key that is not the certificate's. A
+ * key or certificate alone is also refused (OpenSSL would send none).
+ */
+export async function checkClientIdentity(identity: ClientIdentity, user: string): Promise<void> {
+  const { cert, key } = identity;
+  if (cert === undefined && key === undefined) return;
+  const who = `user "${user}"`;
+  if (cert === undefined) throw new Error(`The kubeconfig gives ${who} a client-key but no client-certificate; both are needed. Fix the user entry.`);
+  if (key === undefined) throw new Error(`The kubeconfig gives ${who} a client-certificate but no client-key; both are needed. Fix the user entry.`);
+  const { X509Certificate, createPrivateKey } = await import('node:crypto');
+  let certificate: InstanceType<typeof X509Certificate>;
+  try {
+    certificate = new X509Certificate(pem(cert));
+  } catch (err) {
+    throw new Error(`The client-certificate of ${who} is not a PEM certificate (${cryptoReason(err)}). Fix the user entry in the kubeconfig.`, { cause: err });
+  }
+  let privateKey: ReturnType<typeof createPrivateKey>;
+  try {
+    privateKey = createPrivateKey(pem(key));
+  } catch (err) {
+    throw new Error(`The client-key of ${who} is not a PEM private key (${cryptoReason(err)}). Fix the user entry in the kubeconfig.`, { cause: err });
+  }
+  const certType = certificate.publicKey.asymmetricKeyType;
+  const keyType = privateKey.asymmetricKeyType;
+  if (certType !== keyType) {
+    throw new Error(`The client-key of ${who} is an ${describeKeyType(keyType)} key, but its client-certificate is for an ${describeKeyType(certType)} key: they do not belong together. Fix client-key or client-certificate in the kubeconfig.`);
+  }
+  if (!certificate.checkPrivateKey(privateKey)) {
+    throw new Error(`The client-key of ${who} does not belong to its client-certificate. Fix client-key or client-certificate in the kubeconfig.`);
+  }
+}
+
+function pem(value: unknown): string | Buffer {
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return value;
+  if (value instanceof Uint8Array) return Buffer.from(value);
+  if (Array.isArray(value) && value.length > 0) return pem(value[0]);
+  return String(value);
+}
+
+function describeKeyType(type: string | undefined): string {
+  switch (type) {
+    case 'rsa':
+    case 'rsa-pss':
+      return 'RSA';
+    case 'ec':
+      return 'EC';
+    case 'ed25519':
+      return 'Ed25519';
+    default:
+      return type ?? 'unknown';
+  }
+}
+
+function cryptoReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  // OpenSSL's "error:1E08010C:DECODER routines::unsupported" is noise; keep its last words.
+  const match = /error:[0-9A-Fa-f]+:[^:]*:[^:]*:([^:]+)/.exec(message);
+  return (match ? match[1]! : message).trim();
+}
