@@ -18,6 +18,9 @@ export interface Sizes {
   /** Scenario 7: pods one command runs on, and the engine's / xargs' parallelism. */
   fanOutPods: number;
   fanOutConcurrency: number;
+  /** Scenario 9: bytes through a stalled reader each way, and how long the reader stalls. */
+  stallBytes: number;
+  stallMs: number;
 }
 
 export const FULL_SIZES: Sizes = {
@@ -28,6 +31,8 @@ export const FULL_SIZES: Sizes = {
   listingNamespaces: 50,
   fanOutPods: 100,
   fanOutConcurrency: 10,
+  stallBytes: 256 * 2 ** 20,
+  stallMs: 2000,
 };
 
 export const SMOKE_SIZES: Sizes = {
@@ -38,6 +43,8 @@ export const SMOKE_SIZES: Sizes = {
   listingNamespaces: 4,
   fanOutPods: 4,
   fanOutConcurrency: 2,
+  stallBytes: 2 ** 20,
+  stallMs: 100,
 };
 
 export interface BenchContext {

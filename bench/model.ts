@@ -94,4 +94,6 @@ export interface BenchResults {
   sizes: Record<string, number>;
   scenarios: ScenarioResult[];
   totalSeconds: number;
+  /** Scenarios re-run on their own later (`--only ... --merge`), and where and when. */
+  partialRuns?: Array<{ scenarios: string[]; machine: MachineInfo }>;
 }

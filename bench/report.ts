@@ -1,5 +1,5 @@
 // Turns results into the console table, the Markdown report and the chart's bars.
-import type { BenchResults, CheckResult, MetricDef, ScenarioResult } from './model.ts';
+import type { BenchResults, CheckResult, MachineInfo, MetricDef, ScenarioResult } from './model.ts';
 import type { RatioBar } from './svg.ts';
 import { summarize, type Summary } from './stats.ts';
 
@@ -108,6 +108,14 @@ export function chartBars(results: BenchResults): RatioBar[] {
   return bars;
 }
 
+function partialRunLine(ids: string[], run: MachineInfo, main: MachineInfo): string {
+  const which = ids.length === 1 ? `Scenario ${ids[0]} comes` : `Scenarios ${ids.join(', ')} come`;
+  const same = run.cpu === main.cpu && run.cores === main.cores && run.node === main.node && run.kubectl === main.kubectl;
+  const where = same ? 'the same machine, Node and kubectl' : `${run.cores} cores (${run.cpu}), Node ${run.node}, kubectl ${run.kubectl}`;
+  const load = run.loadAverage ? `; load average ${run.loadAverage[0].toFixed(1)} to ${run.loadAverage[1].toFixed(1)}` : '';
+  return `${which} from a later run of only ${ids.length === 1 ? 'that scenario' : 'those'} (\`--only ${ids.join(',')} --merge\`) on ${run.date}: ${where}${load}.`;
+}
+
 function mdEscape(text: string): string {
   return text.replace(/\|/g, '\\|');
 }
@@ -134,6 +142,7 @@ export function markdownReport(results: BenchResults, text: ReportText, chartFil
     '- Our CLI and the child processes (engine worker, listing, bare client, activation) run from esbuild bundles built at the start of the run, the way `npm run build` builds dist/: the shipped form, not TypeScript sources.',
     '- Whole-process numbers are spawn to exit. Peak RSS comes from GNU time (`%M`). In-process numbers are timed inside a long-lived Node process that holds the engine with a warm client, as the extension host does.',
     ...(m.loadAverage ? [`- 1-minute load average ${m.loadAverage[0].toFixed(1)} at the start and ${m.loadAverage[1].toFixed(1)} at the end of the run (the machine is shared).`] : []),
+    ...(results.partialRuns ?? []).map((r) => `- ${partialRunLine(r.scenarios, r.machine, m)}`),
     `- Sizes: ${Object.entries(results.sizes).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}. Whole run: ${fmt(results.totalSeconds / 60)} min.`,
     '',
     '## Summary',

@@ -2,7 +2,9 @@
 // table on stdout, and results.json + report.md + report.svg next to this file.
 // Flags: --smoke (tiny sizes, one round, for the smoke test), --only 1a,4 (some scenarios),
 // --rounds N (override every scenario's rounds), --out DIR, --render (rewrite report.md and
-// report.svg from the results.json already in --out, e.g. after editing notes.ts). The CLI and the child processes
+// report.svg from the results.json already in --out, e.g. after editing notes.ts), --merge (with
+// --only: replace just those scenarios in the results.json in --out, then rewrite the report
+// from the whole; the report says which scenarios came from the later run). The CLI and the child processes
 // are bundled into a scratch directory, so the shared dist/ is never touched.
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
@@ -23,7 +25,7 @@ import { keystrokeEcho, oneShotClick, oneShotCli, shellReady } from './scenarioE
 import { extensionItself } from './scenarioExtension.ts';
 import { fanOut } from './scenarioFanOut.ts';
 import { listingAtScale } from './scenarioListing.ts';
-import { outputThroughput, stdinUpload } from './scenarioStreams.ts';
+import { outputThroughput, stalledReaders, stdinUpload } from './scenarioStreams.ts';
 import { ratioChart } from './svg.ts';
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -31,7 +33,18 @@ const ROOT = join(BENCH_DIR, '..');
 const KUBECTL = '/usr/bin/kubectl';
 
 export function allScenarios(): Scenario<BenchContext>[] {
-  return [oneShotCli(), oneShotClick(), shellReady(), keystrokeEcho(), outputThroughput(), stdinUpload(), listingAtScale(), fanOut(), extensionItself()];
+  return [
+    oneShotCli(),
+    oneShotClick(),
+    shellReady(),
+    keystrokeEcho(),
+    outputThroughput(),
+    stdinUpload(),
+    listingAtScale(),
+    fanOut(),
+    extensionItself(),
+    stalledReaders(),
+  ];
 }
 
 export interface BenchOptions {
@@ -40,6 +53,11 @@ export interface BenchOptions {
   rounds?: number;
   /** Where results.json, report.md and report.svg go; default bench/. */
   outDir?: string;
+  /**
+   * With `only`: put the scenarios run into the results.json already in outDir, in place of
+   * their earlier results, and write the report from the whole (the run is noted in it).
+   */
+  merge?: boolean;
   log?: Log;
 }
 
@@ -109,8 +127,29 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResults
   const machine = await machineInfo();
   machine.loadAverage = [loadBefore, loadavg()[0]!];
   const bench: BenchResults = { machine, sizes: { ...sizes }, scenarios: results, totalSeconds: (performance.now() - started) / 1000 };
-  if (options.outDir !== undefined || !options.smoke) await writeReport(bench, options.outDir ?? BENCH_DIR);
+  const outDir = options.outDir ?? BENCH_DIR;
+  if (options.merge) {
+    const saved = JSON.parse(await readFile(join(outDir, 'results.json'), 'utf8')) as BenchResults;
+    await writeReport(mergeResults(saved, bench), outDir);
+  } else if (options.outDir !== undefined || !options.smoke) {
+    await writeReport(bench, outDir);
+  }
   return bench;
+}
+
+/** `saved` with the scenarios of a partial run in place of its own, in the usual order. */
+export function mergeResults(saved: BenchResults, partial: BenchResults): BenchResults {
+  const ids = partial.scenarios.map((s) => s.id);
+  const order = allScenarios().map((s) => s.id);
+  const byId = new Map([...saved.scenarios, ...partial.scenarios].map((s) => [s.id, s]));
+  const scenarios = [...byId.values()].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+  return {
+    ...saved,
+    // Sizes added since the saved run come from the partial one; the others are the same.
+    sizes: { ...partial.sizes, ...saved.sizes },
+    scenarios,
+    partialRuns: [...(saved.partialRuns ?? []).filter((r) => !r.scenarios.every((id) => ids.includes(id))), { scenarios: ids, machine: partial.machine }],
+  };
 }
 
 export async function writeReport(results: BenchResults, outDir: string): Promise<void> {
@@ -128,8 +167,10 @@ async function main(): Promise<void> {
       rounds: { type: 'string' },
       out: { type: 'string' },
       render: { type: 'boolean', default: false },
+      merge: { type: 'boolean', default: false },
     },
   });
+  if (values.merge && (!values.only || values.smoke)) throw new Error('--merge needs --only and a full-size run (no --smoke)');
   const outDir = values.out ?? BENCH_DIR;
   if (values.render) {
     const saved = JSON.parse(await readFile(join(outDir, 'results.json'), 'utf8')) as BenchResults;
@@ -142,6 +183,7 @@ async function main(): Promise<void> {
     only: values.only?.split(',').map((s) => s.trim()),
     rounds: values.rounds ? Number(values.rounds) : undefined,
     outDir,
+    merge: values.merge,
   });
   console.log(consoleTable(results));
   console.log(`\nwrote ${['results.json', 'report.md', 'report.svg'].map((f) => relative(process.cwd(), join(outDir, f))).join(', ')}`);

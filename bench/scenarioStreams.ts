@@ -1,5 +1,5 @@
-// Scenarios 4 and 5: bulk data through an exec, as whole processes (our CLI, kubectl, and the
-// bare-WebSocket ceiling), each under GNU time for its peak RSS.
+// Scenarios 4, 5 and 9: bulk data through an exec, as whole processes (our CLI, kubectl, and
+// for 4 and 5 the bare-WebSocket ceiling), each under GNU time for its peak RSS.
 import { createHash, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -144,5 +144,58 @@ export function stdinUpload(): Scenario<BenchContext> {
       },
     ],
     checks: [{ label: 'upload ≥ 1.0× kubectl', metric: 'mibs', ours: 'cli', theirs: 'kubectl', kind: 'ratio', op: '>=', limit: 1 }],
+  };
+}
+
+const STALL_METRICS: MetricDef[] = [
+  { key: 'outRss', label: 'peak RSS, stdout into a stalled reader', unit: 'MiB', better: 'lower' },
+  { key: 'inPipeRss', label: 'peak RSS, stdin from a pipe, remote reader stalled', unit: 'MiB', better: 'lower' },
+  { key: 'inFileRss', label: 'peak RSS, stdin from a file, remote reader stalled', unit: 'MiB', better: 'lower' },
+];
+
+/**
+ * Issue 10's memory bound: a client whose reader stalls must hold the data back (backpressure),
+ * not take it in. Each round of a variant makes three runs, one per metric.
+ */
+export function stalledReaders(): Scenario<BenchContext> {
+  let state: UploadState | undefined;
+  const measure = async (ctx: BenchContext, who: string, file: string, argv: (flags: string[], command: string[]) => string[]): Promise<Sample> => {
+    const bytes = ctx.sizes.stallBytes;
+    const rss = { tmp: ctx.tmp };
+    const out = await runMeasured(file, argv([], ['head', '-c', String(bytes), '/dev/zero']), { rss, stallStdoutMs: ctx.sizes.stallMs, timeoutMs: 120_000 });
+    if (out.stdoutBytes !== bytes) throw new Error(`${who} wrote ${out.stdoutBytes} bytes, expected ${bytes}`);
+    const sample: Sample = { outRss: out.rssMiB ?? Number.NaN };
+    // The remote command reads nothing at first: a deliberate stall, as the local reader's above.
+    const upload = ['sh', '-c', `sleep ${ctx.sizes.stallMs / 1000}; exec sha256sum`];
+    for (const [key, stdinViaPipe] of [['inPipeRss', true], ['inFileRss', false]] as const) {
+      const r = await runMeasured(file, argv(['-i'], upload), { rss, stdinFile: state!.file, stdinViaPipe, captureStdout: true, timeoutMs: 120_000 });
+      const got = r.stdout.toString('utf8').trim().split(/\s+/)[0];
+      if (got !== state!.digest) throw new Error(`${who}, stdin ${stdinViaPipe ? 'from a pipe' : 'from a file'}: sha256sum printed ${JSON.stringify(got)}, expected ${state!.digest}`);
+      sample[key] = r.rssMiB ?? Number.NaN;
+    }
+    return sample;
+  };
+  return {
+    id: '9',
+    title: 'Memory with a stalled reader',
+    method:
+      'Peak RSS (GNU time `%M`, the kernel\'s high-water mark of the process) while 256 MiB go through a reader that stalls, our CLI vs `kubectl exec`, three runs per round: `head -c 256MiB /dev/zero` in web-0 into a stdout pipe that the runner leaves unread for 2 s and then drains; and 256 MiB of random bytes with `-i` into `sh -c \'sleep 2; exec sha256sum\'` (the digest is checked), from a pipe the runner fills as it takes data (a socket pair, which the CLI reads as it reads any pipe) and from the file itself (the CLI\'s own 1 MiB-buffer copy). Stalled, the client must hold the data back rather than take it in. `test/integration/cli-memory.test.ts` asserts the same bound (< 150 MiB) for the CLI.',
+    metrics: STALL_METRICS,
+    // Peak RSS does not depend on warm caches; each round is three 256 MiB runs with stalls.
+    rounds: 3,
+    warmup: 0,
+    async setup(ctx) {
+      const file = join(ctx.tmp, 'stalled-upload.bin');
+      state = { file, digest: await writeUploadFile(file, ctx.sizes.stallBytes) };
+    },
+    variants: [
+      { key: 'cli', label: 'kube-exec CLI', side: 'ours', run: (ctx) => measure(ctx, 'kube-exec CLI', ctx.node, (flags, command) => [...cliBase(ctx), ...flags, POD, '--', ...command]) },
+      { key: 'kubectl', label: 'kubectl', side: 'kubectl', run: (ctx) => measure(ctx, 'kubectl', ctx.kubectl, (flags, command) => [...kubectlBase(ctx), 'exec', ...flags, POD, '--', ...command]) },
+    ],
+    checks: [
+      { label: 'peak RSS < 150 MiB, stdout into a stalled reader (issue 10)', metric: 'outRss', ours: 'cli', kind: 'absolute', op: '<', limit: 150 },
+      { label: 'peak RSS < 150 MiB, stdin from a pipe (issue 10)', metric: 'inPipeRss', ours: 'cli', kind: 'absolute', op: '<', limit: 150 },
+      { label: 'peak RSS < 150 MiB, stdin from a file (issue 10)', metric: 'inFileRss', ours: 'cli', kind: 'absolute', op: '<', limit: 150 },
+    ],
   };
 }

@@ -5,11 +5,13 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { allScenarios, runBench } from '../../bench/run.ts';
+import { allScenarios, mergeResults, runBench } from '../../bench/run.ts';
 import { evaluateCheck } from '../../bench/harness.ts';
 import { runMeasured } from '../../bench/proc.ts';
 import { percentile, summarize } from '../../bench/stats.ts';
 import { ratioChart } from '../../bench/svg.ts';
+import type { BenchResults, MachineInfo, ScenarioResult } from '../../bench/model.ts';
+import { markdownReport } from '../../bench/report.ts';
 
 test('percentiles interpolate between ranks and ignore failed (non-finite) samples', () => {
   assert.equal(percentile([1, 2, 3, 4], 50), 2.5);
@@ -50,6 +52,31 @@ test('the chart draws one bar per ratio, on the side of 1x it belongs to', () =>
   assert.ok(Math.abs(bars[0]!.x + bars[0]!.w - bars[1]!.x) < 0.2);
   assert.equal(bars[0]!.fill, '#2da44e');
   assert.equal(bars[1]!.fill, '#cf222e');
+});
+
+test('a partial run (--merge) replaces only its scenarios, keeps the order, and the report says so', () => {
+  const machine = (date: string, cpu: string): MachineInfo => ({ date, cpu, cores: 2, memoryGiB: 24, os: 'Linux', node: '24', kubectl: 'v1' });
+  const scenario = (id: string, ms: number): ScenarioResult => ({
+    id,
+    title: `s${id}`,
+    method: 'm',
+    metrics: [{ key: 'ms', label: 'wall time', unit: 'ms', better: 'lower' }],
+    variants: [{ key: 'cli', label: 'ours', side: 'ours', samples: [{ ms }], errors: [] }],
+    checks: [],
+    seconds: 1,
+  });
+  const saved: BenchResults = { machine: machine('then', 'A'), sizes: { a: 1 }, scenarios: [scenario('1a', 1), scenario('5', 1)], totalSeconds: 60 };
+  const partial: BenchResults = { machine: machine('now', 'B'), sizes: { a: 1, b: 2 }, scenarios: [scenario('4', 2), scenario('5', 2)], totalSeconds: 5 };
+  const merged = mergeResults(saved, partial);
+  assert.deepEqual(merged.scenarios.map((s) => [s.id, s.variants[0]!.samples[0]!['ms']]), [['1a', 1], ['4', 2], ['5', 2]]);
+  assert.deepEqual(merged.sizes, { a: 1, b: 2 });
+  assert.equal(merged.machine.date, 'then');
+  assert.equal(merged.totalSeconds, 60);
+  // Re-running the same scenarios again replaces the note rather than adding a second one.
+  const again = mergeResults(merged, { ...partial, machine: machine('later', 'A') });
+  assert.deepEqual(again.partialRuns?.map((r) => r.machine.date), ['later']);
+  const md = markdownReport(merged, { bounds: {}, discussion: '' }, 'r.svg', 'r.json');
+  assert.match(md, /Scenarios 4, 5 come from a later run of only those \(`--only 4,5 --merge`\) on now: 2 cores \(B\)/);
 });
 
 test('a measured command that overruns is killed with everything it started, so the run goes on', { timeout: 10_000 }, async () => {
