@@ -93,10 +93,12 @@ export async function runExec(argv: readonly string[], io: Io = process): Promis
   for (let attempt = 0; ; attempt++) {
     const { result, opened } = await runSession(kubeConfig, { namespace, pod, container, command, stdin, tty }, io);
     if (result.kind === 'exit') {
-      if (result.code !== 0) io.stderr.write(`command terminated with exit code ${result.code}\n`);
-      if (isExitStatus(result.code)) return result.code;
       // The shell would see 256 as 0: a failure must not become success, nor another code.
-      return fail(`error: the exit code ${result.code} is outside 0-255 and cannot be passed on as this program's exit status; exiting with 1 instead`);
+      if (!isExitStatus(result.code)) {
+        return fail(`command terminated with exit code ${result.code}, which is outside 0-255 and cannot be this program's exit status, so it exits with 1`);
+      }
+      if (result.code !== 0) io.stderr.write(`command terminated with exit code ${result.code}\n`);
+      return result.code;
     }
     // A server that never answered will not answer a lookup either; say why at once.
     if (result.kind === 'error' && result.noResponse) {

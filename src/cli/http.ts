@@ -4,6 +4,7 @@
 import type { ClientOptions } from 'ws';
 import type { RequestOptions } from 'node:https';
 import type { KubeConfigLike } from '../kube/exec/connect.ts';
+import { redactSecrets, shortenServerText } from '../kube/errors.ts';
 
 export interface StatusLike {
   message?: string;
@@ -24,7 +25,8 @@ export class KubectlError extends Error {
 
 /** kubectl's StandardErrorMessage for an API Status. */
 export function statusLine(status: StatusLike): string {
-  const message = status.message ?? '';
+  // kubectl prints whatever the server said; a token it echoes or a megabyte of text is not printed.
+  const message = redactSecrets(shortenServerText(status.message ?? ''));
   if (status.reason === 'Unauthorized') return `error: You must be logged in to the server (${message})`;
   if (status.reason) return `Error from server (${status.reason}): ${message}`;
   return `Error from server: ${message}`;
@@ -41,7 +43,7 @@ export function connectionLine(server: string, err: { code?: string; message?: s
     }
     return `The connection to the server ${host} was refused - did you specify the right host or port?`;
   }
-  return `Unable to connect to the server: ${err.message ?? err.code ?? 'unknown error'}`;
+  return redactSecrets(`Unable to connect to the server: ${err.message ?? err.code ?? 'unknown error'}`);
 }
 
 /** GETs `path` and parses the JSON; throws KubectlError with kubectl's line on any failure. */

@@ -11,7 +11,7 @@ import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import type { ClientOptions } from 'ws';
 import type { KubeConfigLike } from '../kube/exec/connect.ts';
 import { loadClientNode } from '../kube/clientNode.ts';
-import { decodeBase64Field } from '../kube/credentials.ts';
+import { authProviderProblem, decodeBase64Field } from '../kube/credentials.ts';
 import { parseYamlDocument, type YamlValue } from '../kube/yaml.ts';
 
 export interface CliKubeConfig extends KubeConfigLike {
@@ -109,6 +109,13 @@ async function loadQuick(files: { paths: string[]; explicit: boolean }, options:
   if (!server) throw new KubeconfigError(`cluster "${clusterName}" has no server URL in the kubeconfig.`);
   if (cluster.value['proxy-url']) throw new NeedsFullLoader();
   const user = userName ? users.get(userName) : undefined;
+  const providerProblem = user ? authProviderProblem(user.value['auth-provider']) : undefined;
+  if (providerProblem) throw new KubeconfigError(providerProblem);
+  // kubectl would ask for a user name here; going on without credentials would be a silent fallback.
+  if (userName && !user) throw new KubeconfigError(`user "${userName}" of context "${contextName}" was not found in the kubeconfig.`);
+  if (cluster.value['insecure-skip-tls-verify'] === true && (cluster.value['certificate-authority'] || cluster.value['certificate-authority-data'])) {
+    throw new KubeconfigError(`cluster "${clusterName}": specifying a root certificates file with the insecure flag is not allowed`);
+  }
   if (user && (user.value['auth-provider'] || user.value['as-groups'] || user.value['as-uid'] || user.value['as-user-extra'])) {
     throw new NeedsFullLoader();
   }
@@ -229,6 +236,11 @@ async function tokenFromFile(user: Named): Promise<string | undefined> {
   }
 }
 
+/** How long a credential plugin that may not interact may run. */
+const PLUGIN_TIMEOUT_MS = 40_000;
+/** How long one that may interact (a login in a browser) may run. */
+const INTERACTIVE_PLUGIN_TIMEOUT_MS = 180_000;
+
 interface Credential {
   token?: string;
   cert?: Buffer;
@@ -249,13 +261,36 @@ async function runExecPlugin(exec: Obj, user: Named, env: NodeJS.ProcessEnv): Pr
   // A command with a path separator is relative to the kubeconfig file, as in client-go.
   const file = command.includes('/') && !isAbsolute(command) ? join(user.dir, command) : command;
   const { spawn } = await import('node:child_process');
+  // client-go gives a plugin all the time it takes, and a hung one hangs kubectl for good. Ours
+  // gets a deadline: short when it may not interact, long enough for a login in a browser
+  // (kubelogin gives those 3 minutes) when it may.
+  const limitMs = exec['interactiveMode'] === 'Never' ? PLUGIN_TIMEOUT_MS : INTERACTIVE_PLUGIN_TIMEOUT_MS;
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(file, args, { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+    // In a process group of its own, so that whatever it started goes with it on the deadline.
+    const child = spawn(file, args, { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    const killGroup = (): void => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    process.once('exit', killGroup);
+    const timer = setTimeout(() => {
+      killGroup();
+      reject(new KubeconfigError(`The exec credential plugin "${command}" of user "${user.name}" did not finish within ${limitMs / 1000} s and was stopped.`));
+    }, limitMs);
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => (out += chunk));
-    child.on('error', (err) => reject(new KubeconfigError(`The exec credential plugin "${command}" of user "${user.name}" could not run: ${err.message}`)));
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      process.off('exit', killGroup);
+      reject(new KubeconfigError(`The exec credential plugin "${command}" of user "${user.name}" could not run: ${err.message}`));
+    });
     child.on('close', (code) => {
+      clearTimeout(timer);
+      process.off('exit', killGroup);
       if (code === 0) resolve(out);
       else reject(new KubeconfigError(`The exec credential plugin "${command}" of user "${user.name}" failed with exit code ${code}.`));
     });

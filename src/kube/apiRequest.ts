@@ -4,7 +4,7 @@
 import type * as http from 'node:http';
 import type * as https from 'node:https';
 import { loadTransport, type Transport } from './transport.ts';
-import { forgetEndpoint, resolveEndpoint, type KubeConfigLike } from './exec/connect.ts';
+import { forgetEndpoint, resolveEndpoint, timeRequestConnection, type KubeConfigLike } from './exec/connect.ts';
 import { apiErrorFromResponse, describeError } from './errors.ts';
 import { readBody, readErrorBody } from './httpBody.ts';
 
@@ -60,6 +60,7 @@ function send({ http, https }: Transport, server: string, tls: https.RequestOpti
       }
       void readErrorBody(response).then((body) => reject(apiErrorFromResponse(code, body, server)));
     });
+    timeRequestConnection(request, server);
     const timeoutMs = options.headersTimeoutMs ?? 30_000;
     request.setTimeout(timeoutMs, () => {
       request.destroy(Object.assign(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`), { name: 'TimeoutError', timeoutMs }));

@@ -13,7 +13,8 @@ import { apiErrorFromResponse, describeError, KubeApiError } from './errors.ts';
 import { readBody, readErrorBody } from './httpBody.ts';
 import { podFromJson, PodWatcher, type PodWatchSource } from './podWatch.ts';
 import { nodePath, podPath, podsPath } from './names.ts';
-import { checkClientIdentity, serverUrl } from './credentials.ts';
+import { checkCertificateAuthority, checkClientIdentity, serverUrl } from './credentials.ts';
+import { timeRequestConnection } from './exec/connect.ts';
 import { entryProblem } from './kubeconfigEntries.ts';
 
 export interface PodWatchListener {
@@ -226,8 +227,15 @@ export class ClusterClient {
   /** Lists, then watches, until disposed; see PodWatcher for how it recovers. */
   watchPods(namespace: string | undefined, listener: PodWatchListener, options: WatchPodsOptions = {}): PodWatch {
     if (this.lifetime.signal.aborted) throw new Error(this.closedMessage());
-    // A name that cannot be sent is refused here, once, rather than retried by the watcher.
-    const path = podsPath(namespace);
+    // A name that cannot be sent is reported once, as a watch that stopped for good, rather than
+    // retried by the watcher (a server may list a namespace called "..").
+    let path: string;
+    try {
+      path = podsPath(namespace);
+    } catch (err) {
+      queueMicrotask(() => listener.onError((err as Error).message, false));
+      return { dispose: () => undefined };
+    }
     const selector = options.labelSelector;
     const fieldSelector = options.fieldSelector;
     const source: PodWatchSource = {
@@ -336,6 +344,7 @@ export class ClusterClient {
           void readErrorBody(response).then((body) => reject(apiErrorFromResponse(code, body, prepared.server)));
         },
       );
+      timeRequestConnection(request, prepared.server);
       request.setTimeout(timeoutMs, () => {
         const timeout = Object.assign(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`), { name: 'TimeoutError', timeoutMs });
         request.destroy(timeout);
@@ -408,6 +417,7 @@ export class ClusterClient {
       const decode = (data: string | undefined) => (data ? Buffer.from(data, 'base64') : undefined);
       await checkClientIdentity({ cert: decode(privateUser.certData), key: decode(privateUser.keyData) }, user.name);
     }
+    if (privateCluster.caData) await checkCertificateAuthority(Buffer.from(privateCluster.caData, 'base64'), cluster.name);
     const { KubeConfig } = await loadClientNode();
     const kc = new KubeConfig();
     kc.loadFromOptions({

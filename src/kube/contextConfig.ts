@@ -55,6 +55,10 @@ export class ContextConfig implements KubeConfigLike {
   }
 
   async applyToHTTPSOptions(opts: ClientOptions): Promise<void> {
+    if (this.context.user && !this.user) {
+      // client-node would go on without credentials: an anonymous request nobody asked for.
+      throw new Error(`Context "${this.context.name}" refers to user "${this.context.user}", which is not defined in the kubeconfig.`);
+    }
     const problem = entryProblem(this.cluster) ?? entryProblem(this.user);
     if (problem) throw new Error(problem);
     await (await this.kubeConfig()).applyToHTTPSOptions(opts);

@@ -60,6 +60,37 @@ export function serverUrl(server: string, cluster: string): string {
   return withScheme.replace(/\/+$/, '');
 }
 
+/** The auth providers client-node carries out (the token-file one is our own rewrite of token-file). */
+const AUTH_PROVIDERS = new Set(['azure', 'gcp', 'oidc', 'exec', 'tokenFile']);
+
+/**
+ * kubectl's words for an auth-provider nobody here knows; client-node would quietly send the
+ * request without credentials.
+ */
+export function authProviderProblem(provider: unknown): string | undefined {
+  if (provider === undefined || provider === null) return undefined;
+  const p = provider as { name?: unknown; config?: { exec?: unknown; tokenFile?: unknown } };
+  if (p.config?.exec || p.config?.tokenFile) return undefined;
+  const name = typeof p.name === 'string' ? p.name : '';
+  return AUTH_PROVIDERS.has(name) ? undefined : `no Auth Provider found for name ${JSON.stringify(name)}`;
+}
+
+/**
+ * Throws when `ca` (PEM text or bytes) holds no certificate: OpenSSL would then trust nothing
+ * and every server would look "self-signed".
+ */
+export async function checkCertificateAuthority(ca: unknown, cluster: string): Promise<void> {
+  if (ca === undefined || ca === null) return;
+  const { X509Certificate } = await import('node:crypto');
+  try {
+    new X509Certificate(pem(ca));
+  } catch {
+    throw new Error(
+      `unable to load root certificates of cluster "${cluster}": its certificate-authority holds no PEM certificate. Fix certificate-authority or certificate-authority-data in the kubeconfig.`,
+    );
+  }
+}
+
 /** The TLS client identity as `https`/`ws` options carry it (PEM text or bytes). */
 export interface ClientIdentity {
   cert?: unknown;

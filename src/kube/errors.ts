@@ -86,7 +86,7 @@ export function apiErrorFromStatus(status: KubeStatus, server?: string): KubeApi
 function describeHttpFailure(httpStatus: number | undefined, status: KubeStatus | undefined, body: string, server?: string): string {
   const label = (httpStatus !== undefined && HTTP_LABELS[httpStatus]) || (status?.reason ? splitCamel(status.reason) : undefined) || `HTTP ${httpStatus ?? 'error'}`;
   const where = server ? ` from ${server}` : '';
-  const said = status?.message?.trim();
+  const said = status?.message?.trim() ? shortenServerText(status.message.trim()) : undefined;
 
   if (httpStatus === 401) {
     // The API server's 401 Status message is just "Unauthorized": say which credentials to look at.
@@ -220,6 +220,15 @@ function hostOf(server: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Longest server-provided text put into one message; a Status message can be megabytes. */
+const MAX_SAID = 500;
+
+/** Cuts a server's text to one readable line's worth, saying how much was left out. */
+export function shortenServerText(text: string): string {
+  const flat = text.replace(/\s*\n\s*/g, ' ');
+  return flat.length > MAX_SAID ? `${flat.slice(0, MAX_SAID)}... (${flat.length - MAX_SAID} more characters)` : flat;
 }
 
 /** Masks things that look like credentials: bearer tokens, JWTs, private keys, token parameters. */

@@ -162,7 +162,8 @@ async function readKubeconfigFile(file: string, mustExist: boolean): Promise<Fil
   const problems: KubeconfigProblem[] = [];
   if (firstInvalid) problems.push({ file, message: `Kubeconfig ${file} has an invalid entry, which was skipped: ${firstInvalid}.` });
   for (const entry of [...entries.clusters, ...entries.users]) {
-    const problem = entryProblem(entry);
+    // The tree names the file in the problem's row already.
+    const problem = entryProblem(entry, false);
     if (problem) problems.push({ file, message: problem });
   }
   return { kind: 'loaded', parsed: entries, problems };

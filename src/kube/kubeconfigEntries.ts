@@ -3,7 +3,7 @@
 // them. Done here rather than by KubeConfig.loadFromString so that listing contexts when the
 // extension activates does not load client-node at all; it is loaded on the first request.
 import type { Cluster, Context, User } from '@kubernetes/client-node';
-import { base64Problem } from './credentials.ts';
+import { authProviderProblem, base64Problem } from './credentials.ts';
 
 export interface KubeconfigEntries {
   clusters: Cluster[];
@@ -26,18 +26,30 @@ type Raw = Record<string, unknown>;
  */
 export interface EntryProblem {
   problem?: string;
+  /** The file that defined the entry, named when the problem is reported on its own. */
+  problemFile?: string;
 }
 
-/** The problem of an entry, if readEntries found one (see EntryProblem). */
-export function entryProblem(entry: Cluster | User | null | undefined): string | undefined {
-  return (entry as EntryProblem | null | undefined)?.problem;
+/**
+ * The problem of an entry, if readEntries found one (see EntryProblem), naming its file unless
+ * `withFile` is false (where the file is named already, as in the tree's row for the file).
+ */
+export function entryProblem(entry: Cluster | User | null | undefined, withFile = true): string | undefined {
+  const e = entry as EntryProblem | null | undefined;
+  if (!e?.problem) return undefined;
+  return withFile && e.problemFile ? `Kubeconfig ${e.problemFile}: ${e.problem}` : e.problem;
 }
 
-function dataProblems(record: Raw | undefined, fields: readonly string[], entry: string, file: string | undefined): string | undefined {
+function withProblem(problem: string | undefined, file: string | undefined): EntryProblem {
+  if (!problem) return {};
+  return file ? { problem, problemFile: file } : { problem };
+}
+
+function dataProblems(record: Raw | undefined, fields: readonly string[], entry: string): string | undefined {
   for (const key of fields) {
     const value = record?.[key];
     const problem = typeof value === 'string' ? base64Problem(value) : undefined;
-    if (problem) return `${file ? `Kubeconfig ${file}: ` : ''}${key} of ${entry} could not be decoded (${problem}). Fix it in the kubeconfig.`;
+    if (problem) return `${key} of ${entry} could not be decoded (${problem}). Fix it in the kubeconfig.`;
   }
   return undefined;
 }
@@ -58,9 +70,12 @@ function toCluster(elt: Raw, i: number, file?: string): Cluster {
   if (!elt.name) throw new Error(`clusters[${i}].name is missing`);
   if (!cluster) throw new Error(`clusters[${i}].cluster is missing`);
   if (!cluster.server) throw new Error(`clusters[${i}].cluster.server is missing`);
-  const problem = dataProblems(cluster, ['certificate-authority-data'], `cluster "${String(elt.name)}"`, file);
+  const insecureWithCa = cluster['insecure-skip-tls-verify'] === true && (cluster['certificate-authority'] || cluster['certificate-authority-data']);
+  const problem = insecureWithCa
+    ? `cluster "${String(elt.name)}" sets both insecure-skip-tls-verify and a certificate authority; kubectl refuses that too. Keep one of them.`
+    : dataProblems(cluster, ['certificate-authority-data'], `cluster "${String(elt.name)}"`);
   return {
-    ...(problem ? { problem } : {}),
+    ...withProblem(problem, file),
     name: String(elt.name),
     server: String(cluster.server).replace(/\/$/, ''),
     caData: field(cluster, 'certificate-authority-data'),
@@ -74,10 +89,13 @@ function toCluster(elt: Raw, i: number, file?: string): Cluster {
 function toUser(elt: Raw, i: number, file?: string): User {
   if (!elt.name) throw new Error(`users[${i}].name is missing`);
   const user = asRecord(elt.user);
-  const problem = dataProblems(user, ['client-certificate-data', 'client-key-data'], `user "${String(elt.name)}"`, file);
+  const provider = authProviderProblem(user?.['auth-provider']);
+  const problem = provider
+    ? `user "${String(elt.name)}": ${provider}. Kube Exec knows the azure, gcp and oidc providers; use an exec credential plugin for others.`
+    : dataProblems(user, ['client-certificate-data', 'client-key-data'], `user "${String(elt.name)}"`);
   // token-file never gets here: kubeconfig.ts turns it into a tokenFile auth provider first.
   return {
-    ...(problem ? { problem } : {}),
+    ...withProblem(problem, file),
     name: String(elt.name),
     authProvider: field(user, 'auth-provider'),
     certData: field(user, 'client-certificate-data'),

@@ -357,6 +357,7 @@ function record(req: IncomingMessage, into: RecordedRequest[]): void {
 const POD_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)$/;
 const EXEC_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/;
 const NAMESPACE_PATH = /^\/api\/v1\/namespaces\/([^/]+)$/;
+const PODS_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/;
 
 /** The reply for a request, or 'stream' when the exec behaviour is a WebSocket session. */
 function route(req: IncomingMessage, b: Behaviour): Reply | 'stream' {
@@ -399,7 +400,27 @@ function route(req: IncomingMessage, b: Behaviour): Reply | 'stream' {
     if (b.namespace) return b.namespace;
     return namespaces.includes(decode(namespace[1]!)) ? { kind: 'namespace' } : notFound('namespaces', decode(namespace[1]!));
   }
+  // Lists, as a real server gives them, with whatever names the test chose (hostile ones too:
+  // a server is not obliged to be sane). A watch is held open and sends nothing.
+  if (req.method === 'GET' && path === '/api/v1/namespaces') {
+    return { kind: 'json', code: 200, body: list('NamespaceList', namespaces.map((ns) => namespaceObject(ns))) };
+  }
+  const podList = PODS_PATH.exec(path);
+  if (req.method === 'GET' && podList) {
+    if (url.searchParams.get('watch') === '1' || url.searchParams.get('watch') === 'true') return { kind: 'hang' };
+    const ns = decode(podList[1]!);
+    if (!namespaces.includes(ns)) return notFound('namespaces', ns);
+    return { kind: 'json', code: 200, body: list('PodList', pods.map((p) => podObject(ns, p, 'Running', containers))) };
+  }
   return status(404, 'NotFound', 'the server could not find the requested resource', {});
+}
+
+function list(kind: string, items: unknown[]): unknown {
+  return { kind, apiVersion: 'v1', metadata: { resourceVersion: '1' }, items };
+}
+
+function namespaceObject(name: string): unknown {
+  return { kind: 'Namespace', apiVersion: 'v1', metadata: { name, uid: randomUUID(), resourceVersion: '1' }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } };
 }
 
 function notFound(resource: string, name: string): Reply {
@@ -425,7 +446,7 @@ function body(req: IncomingMessage, reply: Reply): { code: number; headers: Reco
     }
     case 'namespace': {
       const [, name = 'default'] = (NAMESPACE_PATH.exec(path) ?? []).map((s) => decode(s));
-      return json(200, { kind: 'Namespace', apiVersion: 'v1', metadata: { name, uid: randomUUID(), resourceVersion: '1' }, spec: { finalizers: ['kubernetes'] }, status: { phase: 'Active' } });
+      return json(200, namespaceObject(name));
     }
     case 'json':
       return json(reply.code, reply.body, reply.contentType);

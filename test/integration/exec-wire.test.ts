@@ -525,7 +525,7 @@ test('a server that accepts the connection and never answers fails at the deadli
     began = Date.now();
     const http = await ExecSession.start(config(`http://127.0.0.1:${port}`), { namespace: 'ns-1', pod: 'web-0', command: ['true'], handshakeTimeouts: timeouts }).result;
     const httpMs = Date.now() - began;
-    assert.ok(http.kind === 'error' && http.noResponse && /did not answer the request within 0 s/.test(http.message), JSON.stringify(http));
+    assert.ok(http.kind === 'error' && http.noResponse && /did not answer the WebSocket upgrade request within 0 s/.test(http.message), JSON.stringify(http));
     assert.ok(httpMs >= 350 && httpMs < 1500, `response deadline took ${httpMs} ms`);
     // Nothing is left connected.
     await until(() => held.size === 0);

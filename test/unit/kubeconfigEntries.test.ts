@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeConfig } from '@kubernetes/client-node';
 import { load } from 'js-yaml';
-import { readEntries } from '../../src/kube/kubeconfigEntries.ts';
+import { entryProblem, readEntries } from '../../src/kube/kubeconfigEntries.ts';
 
 const EVERY_FIELD = `
 apiVersion: v1
@@ -59,6 +59,11 @@ function normalized(value: unknown): unknown {
 test('every field of clusters, users and contexts comes out as client-node has it', () => {
   const ours = readEntries(load(EVERY_FIELD) as Record<string, unknown>);
   assert.equal(ours.firstInvalid, undefined);
+  // Where we are stricter than client-node (a CA together with insecure-skip-tls-verify, as
+  // kubectl refuses it), the entry carries its problem; the fields are otherwise the same.
+  const cluster = ours.entries.clusters[0] as { problem?: string };
+  assert.match(entryProblem(ours.entries.clusters[0]) ?? '', /^cluster "full" sets both insecure-skip-tls-verify and a certificate authority/);
+  delete cluster.problem;
   assert.deepEqual(normalized(ours.entries), normalized(viaClientNode(EVERY_FIELD)));
   // Spot checks, so a change on client-node's side shows here in words.
   assert.equal(ours.entries.clusters[0]!.server, 'https://full.example:6443');
@@ -88,4 +93,28 @@ users:
   assert.throws(() => viaClientNode(broken), { message: ours.firstInvalid });
   assert.equal(ours.firstInvalid, 'clusters[1].cluster.server is missing');
   assert.deepEqual(normalized(ours.entries), normalized({ ...viaClientNode(broken, 'filter'), currentContext: undefined }));
+});
+
+test('an entry that cannot be used to connect keeps its place and says why, naming the file and field', () => {
+  const text = `
+clusters:
+- name: bad-ca
+  cluster: {server: https://x, certificate-authority-data: "!!!"}
+users:
+- name: bad-key
+  user: {client-certificate-data: Q0VSVAo=, client-key-data: "S0VZ@"}
+- name: odd-provider
+  user: {auth-provider: {name: bogus-provider}}
+- name: fine
+  user: {auth-provider: {name: oidc, config: {id-token: x}}}
+`;
+  const ours = readEntries(load(text) as Record<string, unknown>, '/home/me/.kube/config');
+  assert.equal(ours.firstInvalid, undefined);
+  const problems = [...ours.entries.clusters, ...ours.entries.users].map((e) => entryProblem(e));
+  assert.deepEqual(problems, [
+    'Kubeconfig /home/me/.kube/config: certificate-authority-data of cluster "bad-ca" could not be decoded (illegal base64 data at input byte 0). Fix it in the kubeconfig.',
+    'Kubeconfig /home/me/.kube/config: client-key-data of user "bad-key" could not be decoded (illegal base64 data at input byte 4). Fix it in the kubeconfig.',
+    'Kubeconfig /home/me/.kube/config: user "odd-provider": no Auth Provider found for name "bogus-provider". Kube Exec knows the azure, gcp and oidc providers; use an exec credential plugin for others.',
+    undefined,
+  ]);
 });

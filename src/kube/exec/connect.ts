@@ -1,7 +1,7 @@
 // Where and how to open an exec WebSocket: the URL of the pod subresource and the TLS and
 // credential options for `ws`, taken from the kubeconfig's current context.
 import type { ClientOptions } from 'ws';
-import { checkClientIdentity, serverUrl } from '../credentials.ts';
+import { checkCertificateAuthority, checkClientIdentity, serverUrl } from '../credentials.ts';
 import { describeError } from '../errors.ts';
 import { checkName, podPath } from '../names.ts';
 import type { Transport } from '../transport.ts';
@@ -71,6 +71,7 @@ async function buildEndpoint(kubeConfig: KubeConfigLike, context: string): Promi
   const server = serverUrl(cluster.server, cluster.name);
   const options: ClientOptions = {};
   await kubeConfig.applyToHTTPSOptions(options);
+  await checkCertificateAuthority(options.ca, cluster.name);
   await checkClientIdentity(options, kubeConfig.getCurrentUser?.()?.name ?? '');
   return { server, options };
 }
@@ -191,6 +192,30 @@ export function timeHandshake(
   };
 }
 
+/**
+ * The same deadlines for an ordinary request (the tree's lists, logs): connecting and the TLS
+ * handshake of a new connection are timed here; the answer keeps the caller's own timeout
+ * (for a watch that is minutes). A connection reused from a keep-alive pool is past both.
+ * On a deadline the request is destroyed with an error whose message names the step.
+ */
+export function timeRequestConnection(request: import('node:http').ClientRequest, server: string, timeouts?: HandshakeTimeouts): void {
+  const t = { ...DEFAULT_TIMEOUTS, ...timeouts };
+  request.once('socket', (socket) => {
+    if (!socket.connecting) return;
+    let timer: NodeJS.Timeout | undefined;
+    const enter = (phase: HandshakePhase | undefined, ms = 0): void => {
+      clearTimeout(timer);
+      if (!phase) return;
+      timer = setTimeout(() => request.destroy(new Error(handshakeTimeoutMessage(server, phase, ms))), ms);
+    };
+    const secure = server.startsWith('https:');
+    enter('connect', t.connectMs);
+    socket.once('connect', () => enter(secure ? 'tls' : undefined, t.tlsMs));
+    if (secure) socket.once('secureConnect', () => enter(undefined));
+    socket.once('close', () => enter(undefined));
+  });
+}
+
 function handshakeTimeoutMessage(server: string, phase: HandshakePhase, ms: number): string {
   const within = `within ${Math.round(ms / 1000)} s`;
   switch (phase) {
@@ -199,6 +224,6 @@ function handshakeTimeoutMessage(server: string, phase: HandshakePhase, ms: numb
     case 'tls':
       return `Unable to connect to ${server}: the server accepted the connection but did not complete the TLS handshake ${within}. Is an HTTPS server (the API server, or a proxy in front of it) listening on that port?`;
     case 'response':
-      return `Unable to connect to ${server}: the server did not answer the request ${within}. The API server, or a proxy in front of it, may be overloaded or stuck.`;
+      return `Unable to connect to ${server}: the server did not answer the WebSocket upgrade request ${within}. The API server, or a proxy in front of it, may be overloaded or stuck.`;
   }
 }

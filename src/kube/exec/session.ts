@@ -28,7 +28,7 @@ import {
 import { parseExecStatus, type ExecResult } from './status.ts';
 import { readErrorBody } from '../httpBody.ts';
 import { apiGet } from '../apiRequest.ts';
-import { apiErrorFromResponse, KubeApiError, redactSecrets } from '../errors.ts';
+import { apiErrorFromResponse, KubeApiError, redactSecrets, shortenServerText } from '../errors.ts';
 import { namespacePath } from '../names.ts';
 import { loadTransport, type Transport } from '../transport.ts';
 import {
@@ -355,9 +355,16 @@ export class ExecSession implements ExecSessionLike {
    * what is reported.
    */
   private async refusal(httpStatus: number, body: string): Promise<ExecResult> {
+    if (httpStatus < 400) {
+      return {
+        kind: 'error',
+        message: `The API server at ${this.server} answered the exec request with HTTP ${httpStatus} instead of switching to a WebSocket. A proxy in between may not pass WebSocket upgrades on.`,
+        httpStatus,
+      };
+    }
     const err = apiErrorFromResponse(httpStatus, body, this.server);
     const said = err.status?.message?.trim();
-    const result: ExecResult = { kind: 'error', message: said ? redactSecrets(said) : err.message, httpStatus };
+    const result: ExecResult = { kind: 'error', message: said ? redactSecrets(shortenServerText(said)) : err.message, httpStatus };
     if (err.reason) result.reason = err.reason;
     if (httpStatus !== 404 || err.status?.details?.kind !== 'pods') return result;
     try {

@@ -21,6 +21,8 @@ export type ExecResult =
   /** The connection dropped, or stopped answering pings, before the command's status arrived. */
   | { kind: 'connectionLost'; message: string };
 
+import { redactSecrets, shortenServerText } from '../errors.ts';
+
 /** The reason given to results that report a server breaking the exec protocol. */
 export const PROTOCOL_ERROR = 'ProtocolError';
 
@@ -40,9 +42,8 @@ interface StatusObject {
 
 /**
  * Parses the channel-3 content of a finished session. `jsonStatus` is the protocol's
- * (v4+) flag. On those protocols a status that starts as JSON but does not parse, or parses to
- * something other than a Status, is a protocol error that says what was wrong; plain text is
- * kept as the error message (the server's own words).
+ * (v4+) flag. On those protocols anything but a JSON Status (text, JSON cut short, JSON of
+ * another shape) is a protocol error that says what was wrong.
  */
 export function parseExecStatus(content: Buffer | string, jsonStatus: boolean, server?: string): ExecResult {
   const protocolError = (what: string): ExecResult => protocolErrorResult(what, server);
@@ -59,6 +60,11 @@ export function parseExecStatus(content: Buffer | string, jsonStatus: boolean, s
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return protocolError('the exit status it sent is not a Kubernetes Status object');
     return fromStatusObject(value as StatusObject, protocolError);
   }
+  if (jsonStatus) {
+    // v4 and v5 servers write a JSON Status there and nothing else.
+    const excerpt = text.length > 120 ? `${text.slice(0, 120)}...` : text;
+    return protocolError(`the exit status it sent is not JSON but text: ${JSON.stringify(redactSecrets(excerpt))}`);
+  }
   return fromText(text);
 }
 
@@ -72,11 +78,12 @@ function fromStatusObject(status: StatusObject, protocolError: (what: string) =>
     return protocolError(`the exit status it sent has status ${JSON.stringify(status.status ?? null)}, neither "Success" nor "Failure"`);
   }
   const reason = typeof status.reason === 'string' && status.reason ? status.reason : undefined;
-  const message = typeof status.message === 'string' && status.message.trim() ? status.message : undefined;
+  const raw = typeof status.message === 'string' && status.message.trim() ? status.message : undefined;
+  const message = raw ? redactSecrets(shortenServerText(raw)) : undefined;
   if (reason === 'NonZeroExitCode') {
     // The Go field is StatusCause.Type, serialised as "reason"; accept "type" from odd servers.
     const cause = status.details?.causes?.find((c) => c?.reason === 'ExitCode' || c?.type === 'ExitCode');
-    const code = cause ? parseExitCode(cause.message) : message ? exitCodeInText(message) : undefined;
+    const code = cause ? parseExitCode(cause.message) : raw ? exitCodeInText(raw) : undefined;
     if (code !== undefined && code !== 0) return { kind: 'exit', code };
     if (cause || code === 0) {
       // A failure must never read as success, nor as some other code.
