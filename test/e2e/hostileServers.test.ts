@@ -43,7 +43,9 @@ contexts:
 - {name: bad-ca, context: {cluster: bad-ca, user: someone}}
 `,
   );
-  vscode = await startVsCode({ settings: { 'kubeExec.kubeconfigFiles': [extra] } });
+  vscode = await startVsCode({
+    settings: { 'kubeExec.kubeconfigFiles': [extra], 'kubeExec.savedCommands': [{ name: 'Say ok', command: 'echo ok' }] },
+  });
   await vscode.openKubeExecView();
   const saved = vscode.page.locator('.part.sidebar .pane-header[aria-label^="Saved Commands"]');
   if ((await saved.getAttribute('aria-expanded')) === 'true') await saved.click();
@@ -75,6 +77,34 @@ test('a pod or namespace named ".." shows, but nothing is sent for it: the shell
   const paths = [...new Set(hostile.requests.map((r) => r.path))].sort();
   assert.deepEqual(paths, ['/api/v1/namespaces', '/api/v1/namespaces/default/pods']);
   await vscode.screenshot('hostile-names');
+});
+
+test('a saved command across a namespace with a pod called "..": that pod fails with the reason, the others run', { timeout: 120_000 }, async () => {
+  const { page } = vscode;
+  const before = hostile.requests.length;
+  const namespace = vscode.treeItem('default').last();
+  await namespace.waitFor({ timeout: 30_000 });
+  await vscode.contextMenu(namespace, 'Run Saved Command...');
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Say ok' }).first().click();
+  // Which pods: a label selector, or empty for all of them.
+  await page.locator('.quick-input-widget', { hasText: 'Run "Say ok" in namespace default' }).waitFor();
+  await page.locator('.quick-input-widget input').press('Enter');
+  // Options for a run in several pods: none, just run.
+  await page.locator('.quick-input-widget', { hasText: 'Run "Say ok" in 2 pods' }).waitFor();
+  await page.locator('.quick-input-widget input').press('Enter');
+
+  const frame = page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
+  await frame.locator('h1', { hasText: 'Say ok' }).waitFor({ timeout: 60_000 });
+  assert.match(await frame.locator('.summary').innerText(), /1 succeeded, 1 failed/);
+  const rows = frame.locator('tbody tr');
+  assert.equal(await rows.count(), 2);
+  // Failures first: the pod whose name cannot be sent, with kubectl's words for why.
+  assert.match(await rows.nth(0).innerText(), /default\/\.\.[\s\S]*invalid resource name "\.\.": \[may not be '\.\.'\]/);
+  assert.match(await rows.nth(1).innerText(), /default\/web-0[\s\S]*exit code 0/);
+  // The one exec that went out was web-0's.
+  const execs = hostile.requests.slice(before).map((r) => r.path).filter((p) => p.endsWith('/exec'));
+  assert.deepEqual(execs, ['/api/v1/namespaces/default/pods/web-0/exec']);
+  await vscode.screenshot('hostile-saved-command');
 });
 
 test('an unusable kubeconfig entry and a server that says nothing are named in the tree', { timeout: 120_000 }, async () => {
