@@ -238,5 +238,6 @@ export function redactSecrets(text: string): string {
     .replace(/\bBearer\s+[A-Za-z0-9._~+/=-]+/gi, 'Bearer <redacted>')
     .replace(/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, '<redacted token>')
     // token=... in URLs and "token":"..." in echoed JSON; not "token: " in prose.
-    .replace(/\b((?:access_|id_|refresh_)?token|password|client-key-data)(=|"\s*:\s*")[^\s"'&,}]+/gi, '$1$2<redacted>');
+    // (A value the rules above masked already is left as it is.)
+    .replace(/\b((?:access_|id_|refresh_)?token|password|client-key-data)(=|"\s*:\s*")(?!<redacted)[^\s"'&,}]+/gi, '$1$2<redacted>');
 }

@@ -146,4 +146,6 @@ test('secrets never reach a message', () => {
   assert.ok(!fromStatus.includes(jwt), fromStatus);
   // Ordinary prose that mentions tokens survives.
   assert.equal(redactSecrets('the token: it expired'), 'the token: it expired');
+  // A value masked by one rule is not masked again into something garbled by another.
+  assert.equal(redactSecrets(`token=${jwt} may not exec`), 'token=<redacted token> may not exec');
 });
