@@ -3,8 +3,8 @@
 // it is what makes client-node slow to load (see kubeconfig.ts).
 import type { ClientOptions } from 'ws';
 import type { RequestOptions } from 'node:https';
-import type { KubeConfigLike } from '../kube/exec/connect.ts';
-import { redactSecrets, shortenServerText } from '../kube/errors.ts';
+import { timeRequestConnection, type KubeConfigLike } from '../kube/exec/connect.ts';
+import { describeError, redactSecrets, shortenServerText } from '../kube/errors.ts';
 
 export interface StatusLike {
   message?: string;
@@ -43,7 +43,9 @@ export function connectionLine(server: string, err: { code?: string; message?: s
     }
     return `The connection to the server ${host} was refused - did you specify the right host or port?`;
   }
-  return redactSecrets(`Unable to connect to the server: ${err.message ?? err.code ?? 'unknown error'}`);
+  // In words (TLS failures without OpenSSL's internals); our own deadlines say where already.
+  if (err.message?.startsWith('Unable to connect to ')) return redactSecrets(err.message);
+  return describeError(err, server);
 }
 
 /** GETs `path` and parses the JSON; throws KubectlError with kubectl's line on any failure. */
@@ -66,6 +68,7 @@ export async function getJson<T>(kubeConfig: KubeConfigLike, path: string): Prom
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
+    timeRequestConnection(req, server);
     req.setTimeout(32_000, () => req.destroy(Object.assign(new Error('request timed out'), { code: 'ETIMEDOUT' })));
     req.on('error', (err: NodeJS.ErrnoException) => reject(new KubectlError(connectionLine(server, err))));
     req.end();

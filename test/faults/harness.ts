@@ -82,8 +82,10 @@ export interface Case {
   kubeconfig?: ((c: Ctx) => string) | null;
   /** Files written into the case dir first; a content starting with "#!" is made executable. */
   files?: (c: Ctx) => Record<string, string>;
-  /** Arguments after `exec`; `--kubeconfig FILE` is put first unless they have their own. */
+  /** Arguments after the command; `--kubeconfig FILE` is put first unless they have their own. */
   args: string[] | ((c: Ctx) => string[]);
+  /** Which command: `exec` (default), or `pods` (kubectl: `get pods`). */
+  command?: 'exec' | 'pods';
   expect: Expect;
   /** kubectl hangs or answers badly here: why. Ours is then judged on its own. */
   kubectlBad?: string;
@@ -324,8 +326,8 @@ export async function runCase(t: TestContext, env: Env, c: Case, index: number):
   const [ours, theirs] = await Promise.all([prepare(env, c, 'ours', index), prepare(env, c, 'kubectl', index)]);
   try {
     const [o, k] = await Promise.all([
-      runClient(process.execPath, [env.cli, 'exec', ...ours.argv], clientEnv(env, ours.ctx), HARD_TIMEOUT_MS),
-      runClient(KUBECTL, ['exec', ...theirs.argv], clientEnv(env, theirs.ctx), c.kubectlBudgetMs ?? HARD_TIMEOUT_MS),
+      runClient(process.execPath, [env.cli, c.command ?? 'exec', ...ours.argv], clientEnv(env, ours.ctx), HARD_TIMEOUT_MS),
+      runClient(KUBECTL, [...(c.command === 'pods' ? ['get', 'pods'] : ['exec']), ...theirs.argv], clientEnv(env, theirs.ctx), c.kubectlBudgetMs ?? HARD_TIMEOUT_MS),
     ]);
     const lastLine = (s: string) => meaningful(s).at(-1) ?? '';
     t.diagnostic(`ours: exit ${o.code ?? o.signal} in ${o.ms} ms: ${lastLine(o.stderr).slice(0, 300)}`);

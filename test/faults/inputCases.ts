@@ -25,6 +25,7 @@ const refused = (name: string, args: string[], cause: RegExp[]): Case => ({
 
 export const inputCases: Case[] = [
   kubectlRefuses('namespace ".."', ['-n', '..', 'web-0']),
+  { name: 'pods: namespace ".."', command: 'pods', args: ['-n', '..'], expect: { code: 1, noRequest: true, kubectlWording: true } },
   kubectlRefuses('namespace "."', ['-n', '.', 'web-0']),
   kubectlRefuses('namespace "a/b"', ['-n', 'a/b', 'web-0']),
   kubectlRefuses('namespace "%"', ['-n', '%', 'web-0']),

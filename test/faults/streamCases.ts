@@ -24,6 +24,20 @@ export const streamCases: Case[] = [
     expect: { code: 1, cause: (c) => [hostOf(c), /TLS handshake/i], withinMs: HANG_MS, maxConnections: 1 },
   },
   {
+    name: 'pods: a server that accepts TCP and never answers: bounded, naming the server and the TLS handshake',
+    command: 'pods',
+    server: { transport: 'tcp-silent' },
+    args: [],
+    expect: { code: 1, cause: (c) => [hostOf(c), /TLS handshake/i], withinMs: HANG_MS, maxConnections: 1 },
+  },
+  {
+    name: 'pods: an https:// server that speaks plain HTTP',
+    command: 'pods',
+    server: { transport: 'plain-on-https' },
+    args: [],
+    expect: { code: 1, cause: (c) => [hostOf(c), /HTTPS|TLS/] },
+  },
+  {
     name: 'a server that completes TLS and never answers: bounded, naming the server and the phase',
     server: { transport: 'tls-silent' },
     args: RUN,
