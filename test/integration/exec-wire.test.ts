@@ -2,8 +2,11 @@
 // the frames we send, and how each way of ending is classified.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ExecSession, type ExecOptions, type KubeConfigLike } from '../../src/kube/exec/session.ts';
 
@@ -154,6 +157,48 @@ test('TTY: the initial size is the first frame after open; resizes follow, uncha
   ws.close();
   session.stdout.resume();
   await session.result;
+});
+
+test('TTY: the size goes out first, ahead of stdin written before the socket opened, and is the latest one', T, async () => {
+  const peer = accept();
+  const session = start({ command: ['sh'], stdin: true, tty: true, size: { columns: 91, rows: 33 } });
+  // While connecting: keys typed ahead, and the terminal resized once more.
+  session.stdin.write('ls\r');
+  session.resize({ columns: 100, rows: 30 });
+  const { ws, frames } = await peer;
+  await until(() => frames.length >= 2);
+  // Whatever else the client sent came before its answer to our close.
+  const closed = new Promise((resolve) => ws.once('close', resolve));
+  ws.send(SUCCESS);
+  ws.close();
+  session.stdout.resume();
+  await session.result;
+  await closed;
+  assert.deepEqual(frames.map((f) => f.data.toString('latin1')), ['\x04{"Width":100,"Height":30}', '\x00ls\r']);
+});
+
+test('TTY: the first frame goes out as the upgrade is answered, with no module to load first', T, async () => {
+  // In a process of its own, as a fresh `kube-exec exec` is: Web Crypto, loaded on first use for
+  // the first frame's mask, once put a few milliseconds between the upgrade and the size.
+  const child = `
+    import { createServer } from 'node:http';
+    import { WebSocketServer } from 'ws';
+    import { ExecSession } from ${JSON.stringify(new URL('../../src/kube/exec/session.ts', import.meta.url).href)};
+    const wss = new WebSocketServer({ noServer: true, handleProtocols: () => 'v5.channel.k8s.io' });
+    const server = createServer();
+    server.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => {
+      const before = new Set(process.moduleLoadList);
+      ws.once('message', (data) => {
+        process.stdout.write(JSON.stringify({ first: data.toString('latin1'), loaded: process.moduleLoadList.filter((m) => !before.has(m)) }));
+        process.exit(0);
+      });
+    }));
+    server.listen(0, '127.0.0.1', () => {
+      const kc = { getCurrentContext: () => 'c', getCurrentCluster: () => ({ name: 'c', server: 'http://127.0.0.1:' + server.address().port }), async applyToHTTPSOptions() {} };
+      ExecSession.start(kc, { namespace: 'ns', pod: 'p', command: ['sh'], stdin: true, tty: true, size: { columns: 133, rows: 41 } });
+    });`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', child], { cwd: fileURLToPath(new URL('../../', import.meta.url)), timeout: 10_000 });
+  assert.deepEqual(JSON.parse(stdout), { first: '\x04{"Width":133,"Height":41}', loaded: [] });
 });
 
 test('stdin: large writes are cut into 64 KiB frames; end() is CLOSE [255, 0] on v5', T, async () => {

@@ -743,7 +743,10 @@ function nonZeroMask(mask: Buffer): void {
     // Drawn from a pool refilled 2,048 keys at a time, as ws's own generator does: one call
     // into the random source per frame would cost more than masking the frame.
     if (maskPoolUsed === MASK_POOL.length) {
-      globalThis.crypto.getRandomValues(MASK_POOL);
+      // From node:crypto, which ws has loaded by now. Web Crypto (globalThis.crypto) is loaded
+      // on first use, a few milliseconds spent just before a session's first frame (its terminal
+      // size) went out.
+      process.getBuiltinModule('node:crypto').randomFillSync(MASK_POOL);
       maskPoolUsed = 0;
     }
     mask.set(MASK_POOL.subarray(maskPoolUsed, maskPoolUsed + 4));
