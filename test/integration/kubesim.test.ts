@@ -2,6 +2,7 @@
 // base64 and v4 exec, stdin half-close, backpressure, process cleanup).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execPath, openExec, readCredentials, request, watch, type Credentials, type ExecSession, type Refused } from '../kubesim/client.ts';
@@ -172,6 +173,85 @@ describe('kubesim integration', { concurrency: true }, () => {
         assert.equal(row('failed-0')[2], 'Error');
         assert.equal(row('notready-0')[1], '0/1');
         assert.equal(table.rows[0]!.object.kind, 'PartialObjectMetadata');
+      });
+
+      // Query values and paths as the API server reads them (test/kubesim/params.ts has the sources).
+      test('query parameters: booleans never fail, integers fail with strconv\'s words', async () => {
+        const status = async (path: string, method = 'GET') => {
+          const r = await request(sim.url, creds.ca, path, { token: creds.adminToken }, { method });
+          return [r.status, r.json<{ reason?: string; message: string }>().reason ?? '', r.json<{ message: string }>().message];
+        };
+        // Only "0" and "false" (any case) are false; "True", "yes", "t" and "" are all true.
+        for (const spelling of ['True', 'yes', 't', '']) {
+          const s = session(await exec(`/api/v1/namespaces/default/pods/web-0/exec?command=echo&command=ok&stdout=${spelling}&stdin=FALSE&stderr=0`, ['v4.channel.k8s.io']));
+          await s.closed;
+          assert.equal(s.output(), 'ok\n', `stdout=${spelling}`);
+        }
+        const none = refused(await exec('/api/v1/namespaces/default/pods/web-0/exec?command=true&stdout=False&stdin=fAlSe&stderr=0', ['v4.channel.k8s.io']));
+        assert.equal(none.body, 'you must specify at least 1 of stdin, stdout, stderr');
+        const watched = await watch(sim.url, creds.ca, '/api/v1/namespaces/default/pods?watch=True&fieldSelector=metadata.name%3Dweb-0&timeoutSeconds=1', { token: creds.adminToken });
+        await watched.ended;
+        assert.equal(watched.events[0]?.type, 'ADDED', 'watch=True is a watch');
+        // A named GET is a get whatever `watch` says; the API server no longer serves `export`.
+        assert.equal((await get('/api/v1/namespaces/default/pods/web-0?watch=true')).json()['kind'], 'Pod');
+        assert.deepEqual(await status('/api/v1/namespaces/default/pods/web-0?export=1'), [400, 'BadRequest', 'the export parameter, deprecated since v1.14, is no longer supported']);
+
+        assert.deepEqual(await status('/api/v1/pods?limit=2x'), [400, 'BadRequest', 'strconv.ParseInt: parsing "2x": invalid syntax']);
+        assert.deepEqual(await status('/api/v1/pods?limit=99999999999999999999'), [400, 'BadRequest', 'strconv.ParseInt: parsing "99999999999999999999": value out of range']);
+        assert.deepEqual(await status('/api/v1/pods?watch=1&timeoutSeconds=%0A'), [400, 'BadRequest', 'strconv.ParseInt: parsing "\\n": invalid syntax']);
+        assert.deepEqual(await status('/api/v1/namespaces/default/pods/no-such-pod?gracePeriodSeconds=1.5', 'DELETE'), [400, 'BadRequest', 'strconv.ParseInt: parsing "1.5": invalid syntax']);
+        assert.deepEqual(await status('/api/v1/namespaces/demo/pods/logger-0/log?tailLines=1e3'), [400, 'BadRequest', 'strconv.ParseInt: parsing "1e3": invalid syntax']);
+        assert.deepEqual(await status('/api/v1/namespaces/demo/pods/node-0/portforward?ports=http'), [400, 'BadRequest', 'cannot convert to []int32: strconv.ParseUint: parsing "http": invalid syntax']);
+        assert.deepEqual(await status('/api/v1/namespaces/demo/pods/node-0/portforward?ports=8080,70000'), [400, 'BadRequest', 'cannot convert to []int32: strconv.ParseUint: parsing "70000": value out of range']);
+        // A negative limit is no limit (the storage pages only when limit > 0).
+        const all = (await get('/api/v1/namespaces/default/pods')).json<{ items: unknown[] }>().items.length;
+        const negative = (await get('/api/v1/namespaces/default/pods?limit=-1')).json<{ items: unknown[]; metadata: { continue?: string } }>();
+        assert.equal(negative.items.length, all);
+        assert.equal(negative.metadata.continue, undefined);
+
+        // resourceVersion: the list's storage check is a 400, the watch cache's and a get's parse
+        // errors reach the client untranslated, as a 500 without a reason.
+        const badRv = 'resourceVersion: Invalid value: "x1": strconv.ParseUint: parsing "x1": invalid syntax';
+        assert.deepEqual(await status('/api/v1/pods?resourceVersion=x1'), [400, 'BadRequest', `invalid resource version: ${badRv}`]);
+        assert.deepEqual(await status('/api/v1/pods?watch=true&resourceVersion=x1'), [500, '', badRv]);
+        assert.deepEqual(await status('/api/v1/namespaces/default/pods/web-0?resourceVersion=x1'), [500, '', badRv]);
+        // sendInitialEvents=false is set (a *bool), so it needs resourceVersionMatch too.
+        assert.deepEqual(await status('/api/v1/pods?watch=1&sendInitialEvents=false'), [422, 'Invalid', 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan']);
+        assert.deepEqual(await status('/api/v1/pods?sendInitialEvents=true'), [422, 'Invalid', 'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list']);
+      });
+
+      test('paths are percent-decoded before they are split, as Go\'s url.URL.Path', async () => {
+        // The path exactly as written: a URL object (what request() builds) would resolve %2E%2E.
+        const raw = (path: string) => new Promise<{ status: number; type: string | undefined; body: string }>((resolve, reject) => {
+          const { hostname, port } = new URL(sim.url);
+          const req = httpsRequest({ hostname, port, path, ca: creds.ca, headers: { Authorization: `Bearer ${creds.adminToken}` } }, (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'], body }));
+          });
+          req.on('error', reject);
+          req.end();
+        });
+        const answer = async (path: string) => {
+          const r = await raw(path);
+          const json = JSON.parse(r.body) as { metadata: { name: string }; message: string };
+          return [r.status, r.status === 200 ? json.metadata.name : json.message];
+        };
+        assert.deepEqual(await answer('/api/v1/namespaces/default/pods/web%2D0'), [200, 'web-0']);
+        assert.deepEqual(await answer('/api/v1/namespaces/d%65fault/pods/web-0'), [200, 'web-0']);
+        assert.deepEqual(await answer('/api/v1/namespaces/default/pods/a%3Bb'), [404, 'pods "a;b" not found']);
+        assert.deepEqual(await answer('/api/v1/namespaces/default/pods/a%22b'), [404, 'pods "a\\"b" not found']);
+        // An encoded '/' is a separator like any other: pods/a/b is no route.
+        assert.deepEqual(await answer('/api/v1/namespaces/default/pods/a%2Fb'), [404, 'the server could not find the requested resource']);
+        // What the store's key function refuses: '%' in a name, and the dot segments Go leaves in.
+        assert.deepEqual(await answer('/api/v1/namespaces/default/pods/a%25b'), [400, 'Name parameter invalid: "a%b": may not contain \'%\'']);
+        assert.deepEqual(await answer('/api/v1/namespaces/default/pods/%2E%2E'), [400, 'Name parameter invalid: "..": may not be \'..\'']);
+        assert.deepEqual(await answer('/api/v1/namespaces/default/pods/a%25b/log'), [400, 'Name parameter invalid: "a%b": may not contain \'%\'']);
+        const execBad = refused(await exec('/api/v1/namespaces/default/pods/a%25b/exec?command=true&stdout=1'));
+        assert.equal(execBad.status, 400);
+        assert.equal(JSON.parse(execBad.body).message, 'Name parameter invalid: "a%b": may not contain \'%\'');
+        // A malformed escape never reaches a handler: Go's server answers a bare 400 and closes.
+        assert.deepEqual(await raw('/api/v1/namespaces/default/pods/a%zz'), { status: 400, type: 'text/plain; charset=utf-8', body: '400 Bad Request' });
       });
     });
 

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { goQuote } from './status.ts';
 
 export interface User {
   name: string;
@@ -81,12 +82,13 @@ export function authorize(a: Attributes): boolean {
   return false;
 }
 
-/** apiserver's forbiddenMessage(). */
+/** apiserver's forbiddenMessage(); its %q quoting matters now that names come percent-decoded. */
 export function forbiddenReason(a: Attributes): string {
-  if (a.path !== undefined) return `User "${a.user.name}" cannot ${a.verb} path "${a.path}"`;
-  const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource!;
+  const user = goQuote(a.user.name);
+  if (a.path !== undefined) return `User ${user} cannot ${a.verb} path ${goQuote(a.path)}`;
+  const resource = goQuote(a.subresource ? `${a.resource}/${a.subresource}` : a.resource!);
   if (a.namespace) {
-    return `User "${a.user.name}" cannot ${a.verb} resource "${resource}" in API group "" in the namespace "${a.namespace}"`;
+    return `User ${user} cannot ${a.verb} resource ${resource} in API group "" in the namespace ${goQuote(a.namespace)}`;
   }
-  return `User "${a.user.name}" cannot ${a.verb} resource "${resource}" in API group "" at the cluster scope`;
+  return `User ${user} cannot ${a.verb} resource ${resource} in API group "" at the cluster scope`;
 }

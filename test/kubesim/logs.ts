@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ContainerStatus, Pod } from './fixtures.ts';
 import { formatNanos, nanosOf, nowNanos, type ContainerLog, type LogEntry, type MainProcesses } from './mainProcess.ts';
+import { queryBool, queryInt64 } from './params.ts';
 import { badRequest, failure, type Status } from './status.ts';
 
 interface LogOptions {
@@ -19,32 +20,14 @@ interface LogOptions {
   limitBytes?: number;
 }
 
-/** Go's strconv.ParseBool, which the query decoder uses. */
-function parseBool(value: string | null): boolean | Status {
-  if (value === null) return false;
-  if (['1', 't', 'T', 'TRUE', 'true', 'True', ''].includes(value)) return value !== '';
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
-  return badRequest(`strconv.ParseBool: parsing ${JSON.stringify(value)}: invalid syntax`);
-}
-
-function parseInt64(value: string | null): number | undefined | Status {
-  if (value === null) return undefined;
-  if (!/^[+-]?\d+$/.test(value)) return badRequest(`strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax`);
-  return Number(value);
-}
-
 function parseOptions(name: string, query: URLSearchParams): LogOptions | Status {
+  // PodLogOptions from the query (params.ts): booleans never fail; the integers fail with a 400
+  // in the conversion's field order (sinceSeconds, then sinceTime, tailLines, limitBytes).
   const opts: Partial<LogOptions> = {};
-  for (const key of ['follow', 'previous', 'timestamps'] as const) {
-    const v = parseBool(query.get(key));
-    if (typeof v !== 'boolean') return v;
-    opts[key] = v;
-  }
-  for (const key of ['tailLines', 'sinceSeconds', 'limitBytes'] as const) {
-    const v = parseInt64(query.get(key));
-    if (typeof v === 'object') return v;
-    if (v !== undefined) opts[key] = v;
-  }
+  for (const key of ['follow', 'previous', 'timestamps'] as const) opts[key] = queryBool(query, key);
+  const sinceSeconds = queryInt64(query, 'sinceSeconds');
+  if (typeof sinceSeconds === 'object') return sinceSeconds;
+  if (sinceSeconds !== undefined) opts.sinceSeconds = sinceSeconds;
   const sinceTime = query.get('sinceTime');
   if (sinceTime !== null) {
     const ms = Date.parse(sinceTime);
@@ -52,6 +35,11 @@ function parseOptions(name: string, query: URLSearchParams): LogOptions | Status
       return badRequest(`parsing time ${JSON.stringify(sinceTime)} as "2006-01-02T15:04:05Z07:00": cannot parse ${JSON.stringify(sinceTime)} as "2006"`);
     }
     opts.sinceTime = BigInt(Math.floor(ms / 1000)) * 1_000_000_000n;
+  }
+  for (const key of ['tailLines', 'limitBytes'] as const) {
+    const v = queryInt64(query, key);
+    if (typeof v === 'object') return v;
+    if (v !== undefined) opts[key] = v;
   }
   // field.ErrorList as NewInvalid reports it: one cause per field, all of them in the message.
   const causes: Array<{ reason: string; message: string; field: string }> = [];

@@ -20,7 +20,8 @@ import { authenticate, authorize, forbiddenReason, type Attributes } from './aut
 import type { Pod } from './fixtures.ts';
 import type { MainProcesses } from './mainProcess.ts';
 import { SpdyConnection, type SpdyStream } from './spdy.ts';
-import { badRequest, failure, forbidden, notFound, unauthorized, type Status } from './status.ts';
+import { invalidName, parseTarget, queryPorts } from './params.ts';
+import { badRequest, failure, forbidden, goQuote, notFound, unauthorized, type Status } from './status.ts';
 
 export const PORTFORWARD_PROTOCOL = 'portforward.k8s.io';
 export const TUNNEL_PROTOCOL = `SPDY/3.1+${PORTFORWARD_PROTOCOL}`;
@@ -138,18 +139,15 @@ export class PortForwarder {
       return rawStatus(socket, failure(code, REASONS[code]?.[1] ?? 'Unknown', message));
     }
     if (!namespace) return rawStatus(socket, failure(404, 'NotFound', 'the server could not find the requested resource', {}));
+    // ConnectResource decodes PodPortForwardOptions before PortForwardLocation reads the pod;
+    // rest.ts has already refused a target Go could not parse.
+    const ports = queryPorts(parseTarget(req.url ?? '/')?.query ?? new URLSearchParams());
+    if (!Array.isArray(ports)) return rawStatus(socket, ports);
+    const bad = invalidName(name);
+    if (bad) return rawStatus(socket, bad);
     const pod = this.pods.get(`${namespace}/${name}`);
     if (!pod) return rawStatus(socket, notFound('pods', name));
     if (!pod.spec.nodeName) return rawStatus(socket, badRequest(`pod ${name} does not have a host assigned`));
-    const url = new URL(req.url ?? '/', 'https://kubesim');
-    const ports: number[] = [];
-    for (const value of url.searchParams.getAll('ports')) {
-      for (const p of value.split(',')) {
-        const n = Number(p);
-        if (!/^\d+$/.test(p) || n > 65535) return rawStatus(socket, badRequest(`strconv.ParseInt: parsing ${JSON.stringify(p)}: invalid syntax`));
-        ports.push(n);
-      }
-    }
     // The kubelet has no sandbox for a pod that is not running (any more).
     if (pod.status.phase !== 'Running') {
       return rawResponse(socket, 500, `failed to find sandboxID for pod ${name}_${namespace}(${pod.metadata.uid ?? ''})`, 'text/plain; charset=utf-8');
@@ -163,9 +161,10 @@ export class PortForwarder {
       else protocol = (offered.length === 0 ? [''] : offered).find((p) => CHANNEL_PROTOCOLS.has(p));
       if (protocol === undefined) return rawResponse(socket, 403, '', undefined);
       if (protocol !== TUNNEL_PROTOCOL) {
-        // PortForwardOptions from the kubelet's point of view: the API server passes ports on.
+        // The kubelet's NewV4Options: the API server passes the ports on as one `port=a,b`
+        // parameter, and the kubelet's refusal quotes that whole value.
         if (ports.length === 0) return rawResponse(socket, 400, 'query parameter "port" is required', 'text/plain; charset=utf-8');
-        if (ports.some((p) => p < 1)) return rawResponse(socket, 400, `port "0" must be > 0`, 'text/plain; charset=utf-8');
+        if (ports.some((p) => p < 1)) return rawResponse(socket, 400, `port ${goQuote(ports.join(','))} must be > 0`, 'text/plain; charset=utf-8');
       }
       (req as IncomingMessage & { kubesimProtocol?: string }).kubesimProtocol = protocol;
       if (protocol === TUNNEL_PROTOCOL) delete req.headers['sec-websocket-protocol'];
@@ -285,11 +284,13 @@ export class PortForwarder {
         },
       });
     });
-    ws.on('message', (raw, isBinary) => {
+    // The protocol picks the codec, not the frame's opcode: wsstream.Conn reads text and binary
+    // messages alike, so a text frame on a binary protocol carries raw bytes.
+    ws.on('message', (raw) => {
       const data = Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw as Buffer);
       let channel: number;
       let payload: Buffer;
-      if (base64 || !isBinary) {
+      if (base64) {
         const text = data.toString('latin1');
         if (!text) return;
         channel = text.charCodeAt(0) - 48;

@@ -3,6 +3,7 @@
 // wording of the real server; the order of checks follows the real filter chain
 // (authentication -> authorization -> handler), so a forbidden user sees 403 before any 404.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants as http2, type Http2ServerRequest } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { ContainerRuntime } from './attach.ts';
@@ -13,13 +14,16 @@ import { ExecManager, negotiateProtocol, V5, type ExecRequest } from './exec.ts'
 import type { Namespace, Pod } from './fixtures.ts';
 import { serveLogs } from './logs.ts';
 import type { MainProcesses } from './mainProcess.ts';
+import {
+  GO_BAD_REQUEST, invalidName, parseResourceVersion, parseTarget, queryBool, queryInt64, queryOptionalBool, queryPorts,
+} from './params.ts';
 import type { PortForwarder } from './portForward.ts';
 import {
   fieldValue, matchesFields, matchesLabels, NAMESPACE_FIELDS, NODE_FIELDS, parseFieldSelector, parseLabelSelector,
   POD_FIELDS, SelectorError, type FieldRequirement, type LabelRequirement,
 } from './selectors.ts';
 import {
-  badRequest, expired, failure, forbidden, internalError, methodNotSupported, notFound, pathNotFound, unauthorized,
+  badRequest, expired, failure, forbidden, goQuote, internalError, methodNotSupported, notFound, pathNotFound, unauthorized,
   type Status,
 } from './status.ts';
 import { itemBytes, objectBytes, type Collection, type KubeObject, type StoreEvent } from './store.ts';
@@ -187,10 +191,6 @@ function negotiate(accept: string | undefined): MediaPrefs {
   return { table: false };
 }
 
-function boolParam(v: string | null): boolean {
-  return v === 'true' || v === '1';
-}
-
 // ---------------------------------------------------------------------------------------------
 // Request parsing
 
@@ -202,7 +202,10 @@ interface ResourceRoute {
   watchPath: boolean;
 }
 
-/** RequestInfoFactory for the core group: /api/v1/[watch/][namespaces/{ns}/]{resource}[/{name}[/{sub}]]. */
+/**
+ * RequestInfoFactory for the core group: /api/v1/[watch/][namespaces/{ns}/]{resource}[/{name}[/{sub}]],
+ * on the already percent-decoded path (params.ts parseTarget), as the API server splits it.
+ */
 function parseResourcePath(path: string): ResourceRoute | undefined {
   const parts = path.split('/').filter(Boolean);
   if (parts[0] !== 'api' || parts[1] !== 'v1' || parts.length < 3) return undefined;
@@ -227,8 +230,9 @@ function verbFor(method: string, route: ResourceRoute, query: URLSearchParams): 
   switch (method) {
     case 'GET':
     case 'HEAD':
-      if (route.watchPath || (!route.name && boolParam(query.get('watch')))) return 'watch';
-      if (route.name && !route.subresource && boolParam(query.get('watch'))) return 'watch';
+      // Only a request without a name becomes a list or a watch; a named GET stays a get and its
+      // handler (GetResource) ignores `watch`. The named watch is /api/v1/watch/.../{name}.
+      if (route.watchPath || (!route.name && queryBool(query, 'watch'))) return 'watch';
       return route.name ? 'get' : 'list';
     case 'POST': return 'create';
     case 'PUT': return 'update';
@@ -249,6 +253,89 @@ function attributesFor(user: User, verb: string, route: ResourceRoute): Attribut
 function denied(a: Attributes): Status {
   if (a.path !== undefined) return forbidden('', '', forbiddenReason(a));
   return forbidden(a.resource ?? '', a.name ?? '', forbiddenReason(a));
+}
+
+// ---------------------------------------------------------------------------------------------
+// ListOptions
+
+interface ListOptions {
+  watch: boolean;
+  allowWatchBookmarks: boolean;
+  resourceVersion: string;
+  resourceVersionMatch: string;
+  timeoutSeconds: number | undefined;
+  limit: number;
+  continue: string;
+  sendInitialEvents: boolean | undefined;
+}
+
+/**
+ * metav1.ListOptions from the query (autoConvert_url_Values_To_v1_ListOptions, in its field
+ * order): booleans never fail, timeoutSeconds and limit are strconv.ParseInt and a failure is a
+ * 400 with its bare message. Selectors are parsed after these (filterFor), as the conversion to
+ * the internal version does.
+ */
+function listOptions(query: URLSearchParams): ListOptions | Status {
+  const timeoutSeconds = queryInt64(query, 'timeoutSeconds');
+  if (typeof timeoutSeconds === 'object') return timeoutSeconds;
+  const limit = queryInt64(query, 'limit');
+  if (typeof limit === 'object') return limit;
+  return {
+    watch: queryBool(query, 'watch'),
+    allowWatchBookmarks: queryBool(query, 'allowWatchBookmarks'),
+    resourceVersion: query.get('resourceVersion') ?? '',
+    resourceVersionMatch: query.get('resourceVersionMatch') ?? '',
+    timeoutSeconds,
+    limit: limit ?? 0,
+    continue: query.get('continue') ?? '',
+    sendInitialEvents: queryOptionalBool(query, 'sendInitialEvents'),
+  };
+}
+
+/**
+ * metainternalversion validation.ValidateListOptions (the WatchList feature on, as in 1.35):
+ * a 422 on ListOptions.meta.k8s.io with one cause per field error.
+ */
+function validateListOptions(opts: ListOptions, watch: boolean): Status | undefined {
+  const causes: Array<{ reason: string; message: string; field: string }> = [];
+  const forbid = (field: string, why: string) => causes.push({ reason: 'FieldValueForbidden', message: `Forbidden: ${why}`, field });
+  const unsupported = (field: string, value: string, supported: string[]) => causes.push({
+    reason: 'FieldValueNotSupported', field,
+    message: `Unsupported value: ${goQuote(value)}: supported values: ${supported.map(goQuote).join(', ')}`,
+  });
+  const match = opts.resourceVersionMatch;
+  if (watch) {
+    if (opts.sendInitialEvents !== undefined && match !== 'NotOlderThan') {
+      forbid('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan');
+    }
+    if (match) {
+      if (opts.sendInitialEvents === undefined) forbid('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided');
+      if (match !== 'NotOlderThan') unsupported('resourceVersionMatch', match, ['NotOlderThan']);
+      if (opts.continue) forbid('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided');
+    }
+  } else {
+    if (match) {
+      if (!opts.resourceVersion) forbid('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided');
+      if (opts.continue) forbid('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided');
+      if (match !== 'Exact' && match !== 'NotOlderThan') unsupported('resourceVersionMatch', match, ['Exact', 'NotOlderThan', '']);
+      if (match === 'Exact' && opts.resourceVersion === '0') forbid('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"');
+    }
+    if (opts.sendInitialEvents !== undefined) forbid('sendInitialEvents', 'sendInitialEvents is forbidden for list');
+  }
+  if (causes.length === 0) return undefined;
+  const texts = causes.map((c) => `${c.field}: ${c.message}`);
+  const joined = texts.length === 1 ? texts[0]! : `[${texts.join(', ')}]`;
+  return failure(422, 'Invalid', `ListOptions.meta.k8s.io "" is invalid: ${joined}`, { group: 'meta.k8s.io', kind: 'ListOptions', causes });
+}
+
+/**
+ * ErrorToAPIStatus for an error that is not an API status (a raw storage error): 500, and no
+ * reason at all (StatusReasonUnknown is the empty string, omitted).
+ */
+function unknownError(message: string): Status {
+  const status = failure(500, '', message);
+  delete status.reason;
+  return status;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -362,6 +449,8 @@ function listObjects(coll: Collection<KubeObject>, filter: Filter, limit: number
 const BOOKMARK_INTERVAL_MS = 60_000;
 /** How long the watch cache waits for a resourceVersion it has not seen (cacher blockTimeout). */
 const TOO_LARGE_WAIT_MS = 3000;
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 0x7fffffff;
 
 export interface Api {
   onRequest(req: IncomingMessage, res: ServerResponse): void;
@@ -379,11 +468,21 @@ export function createApi(state: ApiState): Api {
 
   const delay = () => (state.faults.latencyMs > 0 ? new Promise<void>((r) => setTimeout(r, state.faults.latencyMs)) : Promise.resolve());
 
+  /**
+   * A target Go's server cannot parse never reaches the API server's handlers: over HTTP/1.1 it
+   * writes a bare 400 and closes; over HTTP/2 it resets the stream with PROTOCOL_ERROR.
+   */
+  function refuseTarget(req: IncomingMessage): void {
+    const stream = (req as unknown as Partial<Http2ServerRequest>).stream;
+    if (stream) return void stream.close(http2.NGHTTP2_PROTOCOL_ERROR);
+    req.socket.end(GO_BAD_REQUEST);
+  }
+
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     await delay();
-    const url = new URL(req.url ?? '/', 'https://kubesim');
-    const path = url.pathname;
-    const query = url.searchParams;
+    const target = parseTarget(req.url ?? '/');
+    if (!target) return refuseTarget(req);
+    const { path, query } = target;
     const method = req.method ?? 'GET';
     const user = authenticate(req, state.tokens);
     if (!user) return sendStatus(res, unauthorized());
@@ -464,8 +563,16 @@ export function createApi(state: ApiState): Api {
     return def.namespaced ? `${route.namespace}/${route.name}` : route.name!;
   }
 
+  /** GetResource, in its order: `export`, then the store's key function, then the read. */
   function serveGet(def: ResourceDef, route: ResourceRoute, res: ServerResponse, media: MediaPrefs, query: URLSearchParams): void {
     if (def.namespaced && !route.namespace) return sendStatus(res, pathNotFound());
+    if (queryBool(query, 'export')) return sendStatus(res, badRequest('the export parameter, deprecated since v1.14, is no longer supported'));
+    const bad = invalidName(route.name!);
+    if (bad) return sendStatus(res, bad);
+    // A resourceVersion sends the read to the watch cache, whose parse error is a storage error
+    // no layer translates: the API server answers it as a 500 with no reason.
+    const rv = parseResourceVersion(query.get('resourceVersion') ?? '');
+    if ('error' in rv) return sendStatus(res, unknownError(rv.error));
     const coll = def.collection(state);
     const key = keyOf(def, route);
     const obj = coll.get(key);
@@ -481,22 +588,35 @@ export function createApi(state: ApiState): Api {
   }
 
   function serveList(def: ResourceDef, route: ResourceRoute, res: ServerResponse, media: MediaPrefs, query: URLSearchParams): void {
+    const opts = listOptions(query);
+    if ('code' in opts) return sendStatus(res, opts);
     const filter = filterFor(def, route, query);
     if ('code' in filter) return sendStatus(res, filter);
+    const invalid = validateListOptions(opts, false);
+    if (invalid) return sendStatus(res, invalid);
     const coll = def.collection(state);
-    const limit = Number(query.get('limit') ?? 0) || 0;
-    if (limit < 0) return sendStatus(res, badRequest('limit must be greater than or equal to 0'));
+    // The storage pages only when limit > 0; a negative limit lists everything, unrefused.
+    const limit = Math.max(opts.limit, 0);
     let token: ContinueToken | undefined;
     const cont = query.get('continue');
     if (cont) {
       token = decodeContinue(cont);
-      if (!token) return sendStatus(res, badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)'));
+      // storage.ValidateListOptions wraps DecodeContinue's error; the token format is kubesim's own.
+      if (!token) return sendStatus(res, badRequest('invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)'));
+      // storage.ValidateListOptions: a continue token carries its own resourceVersion.
+      if (opts.resourceVersion !== '' && opts.resourceVersion !== '0') {
+        return sendStatus(res, badRequest('specifying resource version is not allowed when using continue'));
+      }
       if (token.rv > 0 && token.rv < coll.oldestServable) {
         return sendStatus(res, expired(
           'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.',
           encodeContinue(-1, token.start),
         ));
       }
+    }
+    if (!token) {
+      const rv = parseResourceVersion(opts.resourceVersion);
+      if ('error' in rv) return sendStatus(res, badRequest(`invalid resource version: ${rv.error}`));
     }
     const result = listObjects(coll, filter, limit, token);
     const meta: Record<string, unknown> = { resourceVersion: String(result.rv) };
@@ -521,21 +641,23 @@ export function createApi(state: ApiState): Api {
   }
 
   async function serveWatch(def: ResourceDef, route: ResourceRoute, req: IncomingMessage, res: ServerResponse, media: MediaPrefs, query: URLSearchParams): Promise<void> {
+    const opts = listOptions(query);
+    if ('code' in opts) return sendStatus(res, opts);
     const filter = filterFor(def, route, query);
     if ('code' in filter) return sendStatus(res, filter);
+    const invalid = validateListOptions(opts, true);
+    if (invalid) return sendStatus(res, invalid);
     const coll = def.collection(state);
-    const rvParam = query.get('resourceVersion') ?? '';
-    const sendInitial = query.get('sendInitialEvents');
-    if (rvParam !== '' && !/^\d+$/.test(rvParam)) {
-      return sendStatus(res, failure(400, 'BadRequest', `resourceVersion: Invalid value: "${rvParam}": strconv.ParseUint: parsing "${rvParam}": invalid syntax`));
-    }
-    if (sendInitial === 'true' && query.get('resourceVersionMatch') !== 'NotOlderThan') {
-      return sendStatus(res, failure(422, 'Invalid', `ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan`, { group: 'meta.k8s.io', kind: 'ListOptions', causes: [{ reason: 'FieldValueForbidden', message: 'Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan', field: 'resourceVersionMatch' }] }));
-    }
+    const rvParam = opts.resourceVersion;
+    const sendInitial = opts.sendInitialEvents;
+    // The watch cache's own parse of resourceVersion fails with a storage error that no layer
+    // translates (the registry returns it as is): the API server answers 500 with no reason.
+    const parsedRv = parseResourceVersion(rvParam);
+    if ('error' in parsedRv) return sendStatus(res, unknownError(parsedRv.error));
     const now = Date.now();
     const include = includeObject(query);
-    const bookmarks = boolParam(query.get('allowWatchBookmarks'));
-    const timeoutSeconds = Number(query.get('timeoutSeconds') ?? 0) || 0;
+    const bookmarks = opts.allowWatchBookmarks;
+    const timeoutSeconds = opts.timeoutSeconds ?? 0;
 
     res.writeHead(200, {
       'Content-Type': media.table ? TABLE_TYPE : JSON_TYPE,
@@ -562,9 +684,9 @@ export function createApi(state: ApiState): Api {
     };
 
     let startRv: number;
-    const initial = rvParam === '' || rvParam === '0' ? sendInitial !== 'false' : sendInitial === 'true';
+    const initial = rvParam === '' || rvParam === '0' ? sendInitial !== false : sendInitial === true;
     if (rvParam !== '' && rvParam !== '0') {
-      startRv = Number(rvParam);
+      startRv = parsedRv.value;
       if (startRv < coll.oldestServable) {
         write('ERROR', JSON.stringify(expired(`too old resource version: ${startRv} (${coll.oldestServable})`)));
         res.end();
@@ -605,7 +727,7 @@ export function createApi(state: ApiState): Api {
       const rv = coll.revision.current;
       const snapshot = listObjects(coll, filter, 0, undefined);
       for (const item of snapshot.items) write('ADDED', objectJson(item.obj, media.table ? undefined : objectBytes(item.obj, item.item())));
-      if (sendInitial === 'true') bookmark(rv, true);
+      if (sendInitial === true) bookmark(rv, true);
       startRv = rv;
     } else if (startRv < coll.revision.current) {
       for (const event of coll.eventsAfter(startRv)) deliver(event);
@@ -623,12 +745,15 @@ export function createApi(state: ApiState): Api {
       if (!res.writableEnded) res.end();
     };
     const untrack = state.trackWatch(end);
-    if (timeoutSeconds > 0) timers.push(setTimeout(end, timeoutSeconds * 1000));
+    // A negative timeout is a Go timer that has already fired: the watch ends at once. One past
+    // setTimeout's range (about 24 days) would fire at once in Node; it is as good as none.
+    const timeoutMs = Math.max(timeoutSeconds, 0) * 1000;
+    if (timeoutSeconds !== 0 && timeoutMs <= MAX_TIMER_MS) timers.push(setTimeout(end, timeoutMs));
     if (bookmarks) {
       const periodic = setInterval(() => bookmark(coll.revision.current), BOOKMARK_INTERVAL_MS);
       timers.push(periodic);
       // The watch cache also sends one shortly before the watch's deadline.
-      if (timeoutSeconds > 2) timers.push(setTimeout(() => bookmark(coll.revision.current), (timeoutSeconds - 2) * 1000));
+      if (timeoutSeconds > 2 && timeoutMs <= MAX_TIMER_MS) timers.push(setTimeout(() => bookmark(coll.revision.current), (timeoutSeconds - 2) * 1000));
     }
     req.on('close', end);
     res.on('close', end);
@@ -641,21 +766,32 @@ export function createApi(state: ApiState): Api {
     return Buffer.concat(chunks).toString('utf8');
   }
 
+  /**
+   * DeleteResource: DeleteOptions from the body when there is one, else from the query (where a
+   * bad gracePeriodSeconds is a 400); then the store's key function and the lookup.
+   */
   async function serveDelete(def: ResourceDef, route: ResourceRoute, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
     const body = await readBody(req);
     if (def.name !== 'pods') return sendStatus(res, methodNotSupported(def.name, 'delete'));
-    const key = keyOf(def, route);
-    if (!state.pods.has(key)) return sendStatus(res, notFound('pods', route.name!));
     let grace: number | undefined;
-    if (query.has('gracePeriodSeconds')) grace = Number(query.get('gracePeriodSeconds'));
-    if (body.trim()) {
+    if (body.length > 0) {
       try {
         const opts = JSON.parse(body) as { gracePeriodSeconds?: number };
         if (typeof opts.gracePeriodSeconds === 'number') grace = opts.gracePeriodSeconds;
       } catch {
         return sendStatus(res, badRequest(`couldn't get version/kind; json parse error: ${body.slice(0, 40)}`));
       }
+    } else {
+      const fromQuery = queryInt64(query, 'gracePeriodSeconds');
+      if (typeof fromQuery === 'object') return sendStatus(res, fromQuery);
+      grace = fromQuery;
     }
+    // rest.BeforeDelete: "Negative values will be treated as the value `1s` on the delete path."
+    if (grace !== undefined && grace < 0) grace = 1;
+    const bad = invalidName(route.name!);
+    if (bad) return sendStatus(res, bad);
+    const key = keyOf(def, route);
+    if (!state.pods.has(key)) return sendStatus(res, notFound('pods', route.name!));
     const pod = state.deletePodGracefully(route.namespace!, route.name!, grace);
     sendJson(res, 200, pod);
   }
@@ -663,8 +799,12 @@ export function createApi(state: ApiState): Api {
   function serveSubresource(def: ResourceDef, route: ResourceRoute, verb: string, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void | Promise<void> {
     if (def.name !== 'pods') return sendStatus(res, pathNotFound());
     const pod = state.pods.get(keyOf(def, route));
+    // Each pod subresource reads the pod through the store's key function, which refuses a name
+    // that cannot be a path segment (after decoding the options, where a subresource has them).
+    const bad = route.namespace ? invalidName(route.name!) : undefined;
     switch (route.subresource) {
       case 'status':
+        if (bad) return sendStatus(res, bad);
         if (!pod) return sendStatus(res, notFound('pods', route.name!));
         return sendJson(res, 200, pod);
       case 'exec':
@@ -676,12 +816,19 @@ export function createApi(state: ApiState): Api {
         return sendStatus(res, badRequest('Upgrade request required'));
       }
       case 'log':
+        if (bad) return sendStatus(res, bad);
         return serveLog(route, req, res, query, pod);
-      case 'portforward':
-        // Not an upgrade: the proxy to the kubelet refuses it.
+      case 'portforward': {
+        // Not an upgrade: ConnectResource decodes the options, PortForwardLocation finds the pod,
+        // and the proxy to the kubelet refuses the plain request.
+        const ports = queryPorts(query);
+        if (!Array.isArray(ports)) return sendStatus(res, ports);
+        if (bad) return sendStatus(res, bad);
         return sendStatus(res, pod ? badRequest('Upgrade request required') : notFound('pods', route.name!));
+      }
       case 'ephemeralcontainers':
         if (!route.namespace) return sendStatus(res, pathNotFound());
+        if (bad) return sendStatus(res, bad);
         return state.ephemeral.serve(req.method ?? 'GET', route.namespace, route.name!, req).then((a) => sendJson(res, a.code, a.body));
       default:
         return sendStatus(res, pathNotFound());
@@ -734,6 +881,8 @@ export function createApi(state: ApiState): Api {
       return failure(code, reasonFor(code), message);
     }
     if (!route.namespace) return pathNotFound();
+    const bad = invalidName(route.name!);
+    if (bad) return bad;
     const pod = state.pods.get(`${route.namespace}/${route.name}`);
     if (!pod) return notFound('pods', route.name!);
     const container = resolveContainer(pod, query.get('container') ?? '');
@@ -755,8 +904,9 @@ export function createApi(state: ApiState): Api {
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     await delay();
-    const url = new URL(req.url ?? '/', 'https://kubesim');
-    const route = parseResourcePath(url.pathname);
+    const target = parseTarget(req.url ?? '/');
+    if (!target) return void socket.end(GO_BAD_REQUEST);
+    const route = parseResourcePath(target.path);
     if (route?.resource === 'pods' && route.subresource === 'portforward' && route.name) {
       return state.portForward.onUpgrade(req, socket, head, route.namespace, route.name, state.tokens);
     }
@@ -764,10 +914,10 @@ export function createApi(state: ApiState): Api {
     if (!route || route.resource !== 'pods' || (route.subresource !== 'exec' && route.subresource !== 'attach')) {
       const user = authenticate(req, state.tokens);
       if (!user) return rawStatus(socket, unauthorized());
-      return rawStatus(socket, badRequest(`kubesim: upgrade is only supported for pods/exec and pods/attach, not ${url.pathname}`));
+      return rawStatus(socket, badRequest(`kubesim: upgrade is only supported for pods/exec and pods/attach, not ${target.path}`));
     }
     const method = req.method ?? 'GET';
-    const check = checkStream(route, url.searchParams, method === 'GET' ? 'get' : 'create', req);
+    const check = checkStream(route, target.query, method === 'GET' ? 'get' : 'create', req);
     if ('code' in check) return rawStatus(socket, check);
     if (!isWebSocket) {
       // kubectl retries a refused WebSocket upgrade over SPDY (POST, Upgrade: SPDY/3.1); the
@@ -776,13 +926,15 @@ export function createApi(state: ApiState): Api {
     }
     if (route.subresource === 'attach') return state.runtime.onUpgrade(req, socket, head, check);
 
-    const q = url.searchParams;
+    // PodExecOptions as the API server decodes them (any spelling but "0" and "false" is true);
+    // it then passes them to the kubelet re-encoded as "1", which is all the kubelet accepts.
+    const q = target.query;
     const command = q.getAll('command');
-    const tty = boolParam(q.get('tty'));
-    const stdin = boolParam(q.get('stdin'));
-    const stdout = boolParam(q.get('stdout'));
+    const tty = queryBool(q, 'tty');
+    const stdin = queryBool(q, 'stdin');
+    const stdout = queryBool(q, 'stdout');
     // The kubelet drops stderr on a terminal: the PTY merges it into stdout.
-    const stderr = boolParam(q.get('stderr')) && !tty;
+    const stderr = queryBool(q, 'stderr') && !tty;
 
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const protocol = negotiateProtocol(offered);

@@ -23,9 +23,34 @@ export function failure(code: number, reason: string, message: string, details?:
   return s;
 }
 
+/**
+ * Go's strconv.Quote, which `%q` prints in the API server's messages: `"` and `\` escaped,
+ * printable characters (letters, marks, numbers, punctuation, symbols, ASCII space) kept, the rest
+ * as \a \b \f \n \r \t \v, \xHH below U+0020 and for U+007F, else \uHHHH or \UHHHHHHHH.
+ */
+export function goQuote(s: string): string {
+  const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+  let out = '"';
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === '"' || ch === '\\') out += `\\${ch}`;
+    else if (cp === 0x20 || PRINTABLE.test(ch)) out += ch;
+    else if (ESCAPES[ch] !== undefined) out += ESCAPES[ch];
+    else if (cp < 0x20 || cp === 0x7f) out += `\\x${hex(cp, 2)}`;
+    // A lone surrogate cannot come from UTF-8; Go would have printed the replacement character.
+    else if (cp >= 0xd800 && cp <= 0xdfff) out += '\ufffd';
+    else if (cp < 0x10000) out += `\\u${hex(cp, 4)}`;
+    else out += `\\U${hex(cp, 8)}`;
+  }
+  return out + '"';
+}
+
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
+const ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v' };
+
 /** `pods "x" not found`; `kind` is the resource (plural), as NewNotFound(qualifiedResource, name). */
 export function notFound(resource: string, name: string): Status {
-  return failure(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource });
+  return failure(404, 'NotFound', `${resource} ${goQuote(name)} not found`, { name, kind: resource });
 }
 
 export function badRequest(message: string): Status {
@@ -42,7 +67,7 @@ export function forbidden(resource: string, name: string, why: string): Status {
   let message: string;
   if (!qualified && !name) message = `forbidden: ${why}`;
   else if (!name) message = `${qualified} is forbidden: ${why}`;
-  else message = `${qualified} "${name}" is forbidden: ${why}`;
+  else message = `${qualified} ${goQuote(name)} is forbidden: ${why}`;
   const details: Status['details'] = { kind: qualified };
   if (name) details.name = name;
   return failure(403, 'Forbidden', message, qualified || name ? details : {});
