@@ -159,5 +159,13 @@ test('error lines are kubectl\'s', () => {
     connectionLine('https://127.0.0.1:1', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })),
     'The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?',
   );
-  assert.equal(connectionLine('https://x', Object.assign(new Error('getaddrinfo ENOTFOUND x'), { code: 'ENOTFOUND' })), 'Unable to connect to the server: getaddrinfo ENOTFOUND x');
+  // Past kubectl's refused line, our own words: which host, what to check, no OpenSSL internals.
+  assert.equal(
+    connectionLine('https://x', Object.assign(new Error('getaddrinfo ENOTFOUND x'), { code: 'ENOTFOUND', hostname: 'x' })),
+    'Unable to connect to https://x: the host name "x" could not be resolved (getaddrinfo ENOTFOUND x). Check the server address in the kubeconfig, your DNS or VPN.',
+  );
+  const tls = Object.assign(new Error('write EPROTO 40:error:0A00010B:SSL routines:tls_validate_record_header:wrong version number:../deps/openssl/x.c:77:\n'), { code: 'EPROTO' });
+  assert.match(connectionLine('https://x:6443', tls), /^Unable to connect to https:\/\/x:6443: the server did not answer in TLS\. /);
+  // A token in an error's text is masked here too.
+  assert.doesNotMatch(statusLine({ reason: 'Unauthorized', message: 'bad header Authorization: Bearer abc.def.ghi' }), /abc\.def/);
 });
