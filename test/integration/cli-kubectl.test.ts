@@ -205,6 +205,45 @@ describe('exec -it on a terminal', { concurrency: 1 }, () => {
     assert.doesNotMatch(ours.output, /-icanon|-echo|-opost/);
   });
 
+  /** Everything a program prints under a PTY of `cols` x `rows`, from start to exit. */
+  function underPty(file: string, args: string[], cols: number, rows: number): Promise<string> {
+    return new Promise((resolve) => {
+      const term = pty.spawn(file, args, { cols, rows, env: { ...process.env, KUBECONFIG: sim.kubeconfigPath } as Record<string, string> });
+      let output = '';
+      const timer = setTimeout(() => term.kill(), 20_000);
+      term.onData((d) => (output += d));
+      term.onExit(() => {
+        clearTimeout(timer);
+        // client-go's own log line about a stream race (see normalize), not the command's output.
+        resolve(output.replace(/^E\d{4} .*Unknown stream id \d+, discarding message\r\n/gm, ''));
+      });
+    });
+  }
+
+  // A command that reads the terminal's size as its very first act: the first screen of `top`,
+  // a prompt. kubesim starts the process with the first size the client sent on opening, as it
+  // is queued in a cluster by the time the runtime has the process started; before, the process
+  // often started at 80x24 ahead of the size (ours more often: a cold Node process took a few ms
+  // longer than kubectl to send it).
+  test('the first size: `stty size` at once shows the terminal\'s size, ten runs each', T, async () => {
+    const runs: Array<[string, string, string[]]> = [
+      ['kubectl', KUBECTL, ['exec', '-it', 'web-0', '--', 'stty', 'size']],
+      ['ours', process.execPath, [cli, 'exec', '-it', 'web-0', '--', 'stty', 'size']],
+    ];
+    for (const [who, file, args] of runs) {
+      for (let i = 1; i <= 10; i++) assert.equal(await underPty(file, args, 117, 37), '37 117\r\n', `${who}, run ${i}`);
+    }
+  });
+
+  test('no size sent (stdout is a pipe): the process gets an unsized PTY, as runc makes it', T, async () => {
+    // Neither client has a size to send when its stdout is no terminal (kubectl's MonitorSize
+    // then returns no queue); runc sizes the PTY only from a consoleSize CRI never sets.
+    for (const client of [KUBECTL, `"${process.execPath}" "${cli}"`]) {
+      const out = await underPty('/bin/sh', ['-c', `${client} exec -it web-0 -- stty size | cat`], 117, 37);
+      assert.match(out, /^0 0\r+\n$/, client);
+    }
+  });
+
   test('keys go through raw: Ctrl-C reaches the remote shell instead of killing the CLI', T, async () => {
     // An interrupted read is retried, so the outcome does not depend on when the keys land.
     const script = 'trap "echo got-INT" INT; echo ready; until read x; do :; done; echo "read $x"';

@@ -131,6 +131,33 @@ function hangUp(sid: number): void {
 const HIGH_WATER = 1 << 20;
 const LOW_WATER = 256 << 10;
 
+/**
+ * How long a TTY exec waits for the client's first terminal size before its process starts
+ * without one.
+ *
+ * In a cluster nothing waits, but latency puts the first size ahead of the process: the API
+ * server answers the client's upgrade before it dials the kubelet (StreamTranslatorHandler), the
+ * process starts only once the streams to the runtime are up and `runc exec` has run, and by then
+ * the size the client sent on opening is queued; containerd applies it right after process.Start
+ * (criService.execInternal, then handleResizing). The PTY itself is created unsized (runc sizes
+ * it only from the process spec's consoleSize, which CRI leaves unset), so the process sees 0x0
+ * for the moment between its start and that resize. kubesim would start the process within a
+ * millisecond of the upgrade, before a client's first frame can arrive; so it waits for that
+ * frame instead, for at most this stand-in for the cluster's own delay, and creates the PTY with
+ * the size (without the 0x0 moment). A size that comes later, or never, finds the process on an
+ * unsized PTY, as in a cluster. A session that sends its size starts once it is in: only TTY
+ * sessions that send none wait this long. The bound is generous because a client just started,
+ * on a busy machine, has been seen to take some 60 ms from the upgrade to its first frame.
+ */
+const FIRST_SIZE_WAIT_MS = 250;
+
+/**
+ * node-pty replaces a 0 column or row count with 80x24 and passes the number on to forkpty as an
+ * int32: 2^32 is not 0 in JavaScript and 0 as an int32, so the PTY is created with no size, as
+ * runc creates it (stty size: "0 0").
+ */
+const UNSIZED = 2 ** 32;
+
 const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 };
 
 function execId(seed: string): string {
@@ -162,6 +189,11 @@ async function resolveExecutable(argv0: string, root: string, binDir: string, wi
   const candidate = join(binDir, argv0);
   if (argv0 !== '' && (await executableAt(candidate))) return { path: candidate };
   return { error: `OCI runtime exec failed: exec failed: unable to start container process: exec: "${argv0}": executable file not found in $PATH` };
+}
+
+interface TermSize {
+  width: number;
+  height: number;
 }
 
 /** Accumulates channel-4 bytes and yields complete JSON objects, as Go's json.Decoder would. */
@@ -280,6 +312,8 @@ export class ExecManager {
     const podKey = `${ns}/${req.pod.metadata.name}`;
     const windows = imageBase(req.image) === 'kubesim/windows';
     session.ready();
+    // Waited for alongside the lookups below, so a size that is already in costs nothing.
+    const firstSize = req.tty ? session.firstSize(FIRST_SIZE_WAIT_MS) : undefined;
     const { root, binDir } = await containerRoot(this.dir, ns, req.pod.metadata.name, req.container, req.image);
     const resolved = await resolveExecutable(req.command[0] ?? '', root, binDir, windows);
     if ('error' in resolved) {
@@ -309,8 +343,10 @@ export class ExecManager {
     const cwd = workingDir ? join(root, workingDir) : root;
     if (workingDir) await mkdir(cwd, { recursive: true });
 
+    const size = await firstSize;
+    if (ws.readyState !== ws.OPEN) return;
     const started = req.tty
-      ? session.startPty(resolved.path, req.command.slice(1), cwd, env)
+      ? session.startPty(resolved.path, req.command.slice(1), cwd, env, size)
       : session.startPipes(resolved.path, req.command, cwd, env);
     const tree: ExecTree = { sid: started.pid, podKey, exited: started.exited, rootExited: false };
     this.trees.set(started.pid, tree);
@@ -352,6 +388,10 @@ class Session {
   /** Frames that arrive before the process exists (clients send stdin and sizes right away). */
   private early: Array<{ data: Buffer; isBinary: boolean }> | undefined = [];
   private handler: ((data: Buffer, isBinary: boolean) => void) | undefined;
+  /** Reads sizes among the early frames (which stay queued for the process as they are). */
+  private readonly earlySizes = new ResizeDecoder();
+  /** Set while serve() waits for the first size. */
+  private sizeWaiter: ((size: TermSize | undefined) => void) | undefined;
   closed = false;
 
   constructor(ws: WebSocket, req: ExecRequest, faults: ExecFaults) {
@@ -365,8 +405,15 @@ class Session {
     ws.on('error', () => ws.terminate());
     ws.on('message', (data, isBinary) => {
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
-      if (this.handler) this.handler(buf, isBinary);
-      else this.early?.push({ data: buf, isBinary });
+      if (this.handler) {
+        this.handler(buf, isBinary);
+        return;
+      }
+      this.early?.push({ data: buf, isBinary });
+      if (this.sizeWaiter) {
+        const size = this.sizeIn(buf, isBinary);
+        if (size) this.sizeWaiter(size);
+      }
     });
     ws.on('close', () => (this.closed = true));
   }
@@ -376,6 +423,36 @@ class Session {
     const early = this.early ?? [];
     this.early = undefined;
     for (const m of early) handler(m.data, m.isBinary);
+  }
+
+  /**
+   * The client's first usable terminal size (what containerd's handleResizing would apply: both
+   * sides at least 1), once it is in; undefined if none came within `limitMs` or the client left.
+   */
+  firstSize(limitMs: number): Promise<TermSize | undefined> {
+    for (const m of this.early ?? []) {
+      const size = this.sizeIn(m.data, m.isBinary);
+      if (size) return Promise.resolve(size);
+    }
+    if (this.closed) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const done = (size: TermSize | undefined): void => {
+        clearTimeout(timer);
+        this.ws.off('close', giveUp);
+        this.sizeWaiter = undefined;
+        resolve(size);
+      };
+      const giveUp = (): void => done(undefined);
+      const timer = setTimeout(giveUp, limitMs);
+      this.ws.on('close', giveUp);
+      this.sizeWaiter = done;
+    });
+  }
+
+  private sizeIn(data: Buffer, isBinary: boolean): TermSize | undefined {
+    const frame = this.decode(data, isBinary);
+    if (frame?.channel !== RESIZE) return undefined;
+    return this.earlySizes.push(frame.payload.toString('utf8')).find((s) => s.width > 0 && s.height > 0);
   }
 
   /** Runs `fn` when the client's connection ends, or now if it already has. */
@@ -437,10 +514,12 @@ class Session {
   }
 
   /**
-   * Frames from the client, decoded. Returns channel and payload, or undefined for junk.
+   * Frames from the client, decoded. Returns channel and payload, or undefined for junk. The
+   * negotiated protocol alone picks the codec (wsstream.Conn reads text and binary messages
+   * alike), so a text frame on a binary protocol carries raw bytes, as the Python client sends.
    */
-  private decode(data: Buffer, isBinary: boolean): { channel: number; payload: Buffer } | undefined {
-    if (this.base64 || !isBinary) {
+  private decode(data: Buffer, _isBinary: boolean): { channel: number; payload: Buffer } | undefined {
+    if (this.base64) {
       const text = data.toString('latin1');
       if (text.length === 0) return undefined;
       const channel = text.charCodeAt(0) - 48;
@@ -450,8 +529,11 @@ class Session {
     return { channel: data[0]!, payload: data.subarray(1) };
   }
 
-  startPty(file: string, args: string[], cwd: string, env: Record<string, string>): { pid: number; exited: Promise<void> } {
-    const term = pty.spawn(file, args, { name: 'xterm', cols: 80, rows: 24, cwd, env, encoding: null });
+  /** A process on a new PTY of `size` (set before it starts), or of no size at all. */
+  startPty(file: string, args: string[], cwd: string, env: Record<string, string>, size: TermSize | undefined): { pid: number; exited: Promise<void> } {
+    const cols = size?.width ?? UNSIZED;
+    const rows = size?.height ?? UNSIZED;
+    const term = pty.spawn(file, args, { name: 'xterm', cols, rows, cwd, env, encoding: null });
     let exited = false;
     let resolveExit!: () => void;
     const exitedPromise = new Promise<void>((r) => (resolveExit = r));
@@ -475,7 +557,13 @@ class Session {
       if (frame.channel === STDIN && this.req.stdin && !outputClosed) term.write(frame.payload);
       else if (frame.channel === RESIZE) {
         for (const s of resizer.push(frame.payload.toString('utf8'))) {
-          if (s.width > 0 && s.height > 0) term.resize(s.width, s.height);
+          if (s.width <= 0 || s.height <= 0) continue;
+          try {
+            term.resize(s.width, s.height);
+          } catch {
+            // The PTY closed as the process exited, before node-pty said so: containerd too
+            // only logs a failed resize.
+          }
         }
       } else if (frame.channel === CLOSE && this.req.protocol === V5 && frame.payload[0] === STDIN) {
         // containerd (ExecIO.Attach, StdinOnce with a TTY) does not pass stdin EOF on to a
