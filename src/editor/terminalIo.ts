@@ -26,8 +26,21 @@ export interface TerminalSession {
 export class TerminalIo {
   /** The terminal's size, kept up to date; sessions start with it. */
   size: TerminalSize = { columns: 80, rows: 24 };
+  private current: TerminalSession | undefined;
+
   /** The session shown, while one runs: it follows the terminal's size and ends when it closes. */
-  session: TerminalSession | undefined;
+  get session(): TerminalSession | undefined {
+    return this.current;
+  }
+
+  /**
+   * A session that opened is given the terminal's size as it is now: VS Code may have resized the
+   * terminal while the session was connecting, after its start size was taken.
+   */
+  set session(session: TerminalSession | undefined) {
+    this.current = session;
+    session?.resize(this.size);
+  }
   private readonly writeEmitter = new Emitter<string>();
   private readonly closeEmitter = new Emitter<number | void>();
   readonly onDidWrite = this.writeEmitter.event;

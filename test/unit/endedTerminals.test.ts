@@ -299,3 +299,23 @@ test('logs: once the log has ended, typing keeps the terminal; Ctrl+D on its own
   pause();
   assert.deepEqual(seen.closes, [undefined]);
 });
+
+test('shell: a resize made while the shell is still connecting reaches the session once it opens', async () => {
+  const resized: Array<{ columns: number; rows: number }> = [];
+  const session = fakeSession();
+  session.session.resize = (size) => void resized.push(size);
+  let open!: () => void;
+  const connector: ShellConnector = {
+    description: 'default/web-0',
+    open: () => new Promise((resolve) => (open = () => resolve({ session: session.session, shell: 'bash' }))),
+    debugContainer() {},
+  };
+  const pty = new ShellTerminal(connector);
+  pty.open({ columns: 80, rows: 24 });
+  await settle();
+  // The panel is laid out while the shell is still connecting.
+  pty.setDimensions({ columns: 132, rows: 40 });
+  open();
+  await settle();
+  assert.deepEqual(resized.at(-1), { columns: 132, rows: 40 });
+});
