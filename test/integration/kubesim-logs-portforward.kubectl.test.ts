@@ -157,10 +157,11 @@ describe('kubesim logs and port-forward through kubectl', { concurrency: 3, time
     const invalid = await kubectl(['get', '--raw', '/api/v1/namespaces/default/pods/web-0/log?tailLines=-2']);
     assert.equal(invalid.stderr.trim(), 'The PodLogOptions "web-0" is invalid: tailLines: Invalid value: -2: must be greater than or equal to 0');
 
-    // A container that has restarted keeps its last instance's log as --previous.
+    // A container that has restarted keeps its last instance's log as --previous. The fixture's
+    // instance ran no process, so it wrote nothing: its log is empty, not kubesim's notes.
     const crashed = await kubectl(['logs', 'crashloop-0', '--previous']);
     assert.equal(crashed.code, 0, crashed.stderr);
-    assert.match(crashed.stdout, /exited with code 1\n$/);
+    assert.equal(crashed.stdout, '');
   });
 
   test('a main process that exits is restarted; --previous shows the run before', async () => {

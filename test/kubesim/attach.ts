@@ -1,12 +1,18 @@
 // Containers' main processes and pods/{pod}/attach, the kubelet + runtime half of debug containers.
 //
 // Exec (exec.ts) starts a new process per request; attach joins the one process a container was
-// started with. kubesim has no such process for ordinary containers until something needs it: the
-// first attach to a container, or a debug container that targets it, starts it (`sleep
+// started with. A container whose spec has a command runs it from the start (mainProcess.ts), and
+// attach joins that process. Other ordinary containers have no process until something needs one:
+// the first attach to such a container, or a debug container that targets it, starts it (`sleep
 // infinity` under the container's name). An ephemeral container's main process is its command
-// (default: the image's shell), started when its status turns Running, under a PTY when it asks
-// for `tty` and `stdin`. Attaching streams its output from that moment on (what it printed before
-// is gone, as with containerd), several clients may attach at once, and a client that goes away
+// (default: the image's shell), under a PTY when it asks for `tty`.
+//
+// Output, as containerd's ContainerIO handles it: everything the process writes goes to the
+// container's log (a PTY's output as stdout), whether or not anyone is attached, and is copied to
+// each client attached at that moment. Attaching adds a client to that copy and replays nothing,
+// so what was printed before is only in the log; that is why kubectl says "If you don't see a
+// command prompt, try pressing enter", and why `kubectl debug -i` falls back to the log when the
+// container has already exited. Several clients may attach at once, and a client that goes away
 // leaves the process running. When the process exits every attached client gets a Success status
 // (the kubelet's ServeAttach reports no exit code) and the socket closes.
 //
@@ -31,12 +37,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { access, constants, readdir, readFile } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import * as pty from 'node-pty';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE, ERROR, negotiateProtocol, RESIZE, STDERR, STDIN, STDOUT, V1_BASE64, V4, V4_BASE64, V5 } from './exec.ts';
 import type { ContainerSpec, Pod } from './fixtures.ts';
 import { containerRoot, imageBase } from './images.ts';
+import { ContainerLog } from './mainProcess.ts';
+import { parseTarget, queryBool } from './params.ts';
 import { internalError, type Status } from './status.ts';
 
 export interface AttachFaults {
@@ -63,6 +71,12 @@ const HIGH_WATER = 1 << 20;
 const LOW_WATER = 256 << 10;
 /** How long a regular container's main process may take to reach its chroot. */
 const MAIN_START_TIMEOUT_MS = 10_000;
+/**
+ * After the process exits, how long its output may still take to drain into the log. A process it
+ * left behind (outside a PID namespace nothing kills it) can hold the pipes open; the exit is
+ * reported anyway then.
+ */
+const OUTPUT_DRAIN_MS = 1000;
 
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 };
 
@@ -160,16 +174,19 @@ export class MainProcess {
   readonly stdinOnce: boolean;
   /** Host pid of the container's PID 1 (what a debug container targeting it joins). */
   readonly pid: number;
+  /** Resolves once the process has exited and its output has reached the log and the clients. */
   readonly exited: Promise<ProcessExit>;
   private readonly clients = new Set<AttachSession>();
   private readonly term: pty.IPty | undefined;
   private readonly child: ChildProcess | undefined;
+  /** The container's log, when this process's output is the container's output. */
+  private readonly log: ContainerLog | undefined;
   private paused = false;
   private done = false;
 
   constructor(init: {
     podKey: string; container: string; tty: boolean; stdin: boolean; stdinOnce: boolean;
-    pid: number; exited: Promise<ProcessExit>; term?: pty.IPty; child?: ChildProcess;
+    pid: number; exited: Promise<ProcessExit>; term?: pty.IPty; child?: ChildProcess; log?: ContainerLog;
   }) {
     this.podKey = init.podKey;
     this.container = init.container;
@@ -179,8 +196,10 @@ export class MainProcess {
     this.pid = init.pid;
     this.term = init.term;
     this.child = init.child;
+    this.log = init.log;
     this.exited = init.exited.then((exit) => {
       this.done = true;
+      this.log?.end();
       // Let the last output reach the clients before their status.
       setImmediate(() => {
         for (const client of [...this.clients]) client.finish(undefined);
@@ -197,8 +216,9 @@ export class MainProcess {
     return !this.done;
   }
 
-  /** Output goes to whoever is attached now; with nobody attached it is dropped. */
+  /** Output goes to the log, and to whoever is attached now. */
   private output(channel: number, data: Buffer): void {
+    this.log?.write(channel === STDERR ? 'stderr' : 'stdout', data);
     let behind = false;
     for (const client of this.clients) {
       // A TTY has no separate stderr, and a client that did not ask for a stream gets none.
@@ -263,21 +283,32 @@ export interface EphemeralStart {
   spec: ContainerSpec;
   /** The kubesim image the container's image maps to (its tools). */
   image: string;
+  /** The status's containerID: the log is found by it. */
+  containerID: string;
 }
 
 export type StartResult = { process: MainProcess } | { error: string };
+
+/** The running process of a container whose spec has a command (mainProcess.ts runs those). */
+export type CommandProcessLookup = (podKey: string, container: string) => ChildProcess | undefined;
 
 /** The runtime side of kubesim's containers: main processes, and attach to them. */
 export class ContainerRuntime {
   private readonly dir: string;
   private readonly faults: AttachFaults;
+  private readonly commandProcess: CommandProcessLookup;
   private readonly mains = new Map<string, Promise<MainProcess>>();
+  /** Attach's view of the processes mainProcess.ts runs, one per process, made on first attach. */
+  private readonly joined = new WeakMap<ChildProcess, MainProcess>();
+  /** The logs of the ephemeral containers' instances, by containerID. */
+  private readonly logs = new Map<string, { podKey: string; log: ContainerLog }>();
   private readonly wss: WebSocketServer;
   private stopped = false;
 
-  constructor(dir: string, faults: AttachFaults) {
+  constructor(dir: string, faults: AttachFaults, commandProcess: CommandProcessLookup = () => undefined) {
     this.dir = dir;
     this.faults = faults;
+    this.commandProcess = commandProcess;
     this.wss = new WebSocketServer({
       noServer: true,
       autoPong: false,
@@ -288,6 +319,29 @@ export class ContainerRuntime {
 
   private key(podKey: string, container: string): string {
     return `${podKey}/${container}`;
+  }
+
+  /** The log of the ephemeral container instance with this containerID, if kubesim started one. */
+  logFor(containerID: string): ContainerLog | undefined {
+    return this.logs.get(containerID)?.log;
+  }
+
+  /**
+   * What attach joins in an ordinary container: the command mainProcess.ts runs (its output is
+   * already that container's log, kept there), else the process started on first use.
+   */
+  private async attachable(pod: Pod, container: string, image: string): Promise<MainProcess | undefined> {
+    const podKey = podKeyOf(pod);
+    const child = this.commandProcess(podKey, container);
+    if (child && child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      let main = this.joined.get(child);
+      if (!main) {
+        main = new MainProcess({ podKey, container, tty: false, stdin: false, stdinOnce: false, pid: child.pid, exited: exitOf(child), child });
+        this.joined.set(child, main);
+      }
+      return main;
+    }
+    return this.ensureMain(pod, container, image).catch(() => undefined);
   }
 
   /** The main process of a container if it has been started and still runs. */
@@ -397,17 +451,27 @@ export class ContainerRuntime {
     const env = containerEnv(pod, spec, binDir, root);
     const stdin = spec['stdin'] === true;
     const stdinOnce = spec['stdinOnce'] === true;
+    // Where the kubelet keeps it: /var/log/pods/<ns>_<pod>_<uid>/<container>/<restart>.log.
+    const log = new ContainerLog(join(this.dir, 'logs', `${ns}_${pod.metadata.name}_${pod.metadata.uid ?? ''}`, spec.name, '0.log'));
+    this.logs.set(start.containerID, { podKey, log });
     let main: MainProcess;
     if (tty) {
       env['TERM'] = 'xterm';
-      const term = pty.spawn(file, args, { name: 'xterm', cols: 80, rows: 24, cwd, env, encoding: null });
+      let term: pty.IPty;
+      try {
+        term = pty.spawn(file, args, { name: 'xterm', cols: 80, rows: 24, cwd, env, encoding: null });
+      } catch (err) {
+        // A container that never ran wrote nothing; its (empty) log is complete.
+        log.end();
+        throw err;
+      }
       const exited = new Promise<ProcessExit>((resolve) => term.onExit(({ exitCode, signal }) => resolve(signal ? { exitCode: 128 + signal, signal: String(signal) } : { exitCode })));
-      main = new MainProcess({ podKey, container: spec.name, tty, stdin, stdinOnce, pid: term.pid, exited, term });
+      main = new MainProcess({ podKey, container: spec.name, tty, stdin, stdinOnce, pid: term.pid, exited, term, log });
     } else {
       const child = spawn(file, args, { cwd, env, detached: true, stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
       child.stdin?.on('error', () => undefined);
-      const exited = exitOf(child);
-      main = new MainProcess({ podKey, container: spec.name, tty, stdin, stdinOnce, pid: child.pid ?? -1, exited, child });
+      const exited = exitAfterOutput(child);
+      main = new MainProcess({ podKey, container: spec.name, tty, stdin, stdinOnce, pid: child.pid ?? -1, exited, child, log });
     }
     this.mains.set(this.key(podKey, spec.name), Promise.resolve(main));
     return { process: main };
@@ -419,6 +483,12 @@ export class ContainerRuntime {
       if (!key.startsWith(`${podKey}/`)) continue;
       this.mains.delete(key);
       void entry.then((main) => main.kill(), () => undefined);
+    }
+    // The pod's logs go with it, as the kubelet removes /var/log/pods/<pod> with the pod.
+    for (const [id, entry] of this.logs) {
+      if (entry.podKey !== podKey) continue;
+      this.logs.delete(id);
+      entry.log.end();
     }
   }
 
@@ -433,6 +503,10 @@ export class ContainerRuntime {
       Promise.all(all.map((m) => m?.exited)),
       new Promise((resolve) => setTimeout(resolve, 2000).unref()),
     ]);
+    const logs = [...this.logs.values()].map((e) => e.log);
+    this.logs.clear();
+    for (const log of logs) log.end();
+    await Promise.all(logs.map((l) => l.flushed()));
   }
 
   /**
@@ -441,13 +515,13 @@ export class ContainerRuntime {
    * (which has already upgraded when the kubelet refuses).
    */
   async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: AttachTarget): Promise<void> {
-    const url = new URL(req.url ?? '/', 'https://kubesim');
-    const q = url.searchParams;
-    const flag = (name: string) => q.get(name) === 'true' || q.get(name) === '1';
-    const tty = flag('tty');
-    const stdin = flag('stdin');
-    const stdout = flag('stdout');
-    const stderr = flag('stderr') && !tty;
+    // PodAttachOptions as the API server decodes them (params.ts): rest.ts has already refused a
+    // target Go could not parse.
+    const q = parseTarget(req.url ?? '/')?.query ?? new URLSearchParams();
+    const tty = queryBool(q, 'tty');
+    const stdin = queryBool(q, 'stdin');
+    const stdout = queryBool(q, 'stdout');
+    const stderr = queryBool(q, 'stderr') && !tty;
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const protocol = negotiateProtocol(offered);
 
@@ -460,7 +534,7 @@ export class ContainerRuntime {
       kubeletError = `container ${container} not found in pod ${pod.metadata.name}_${pod.metadata.namespace ?? 'default'}`;
     } else {
       const ephemeral = (pod.spec.ephemeralContainers ?? []).some((c) => c.name === container);
-      main = ephemeral ? await this.running(pod, container) : await this.ensureMain(pod, container, target.image).catch(() => undefined);
+      main = ephemeral ? await this.running(pod, container) : await this.attachable(pod, container, target.image);
       if (!main) kubeletError = `container ${container} not found in pod ${pod.metadata.name}_${pod.metadata.namespace ?? 'default'}`;
     }
 
@@ -495,6 +569,19 @@ function exitOf(child: ChildProcess): Promise<ProcessExit> {
     };
     child.on('error', () => finish({ exitCode: 128 }));
     child.on('exit', (code, signal) => finish(signal ? { exitCode: 128 + (SIGNAL_NUMBERS[signal] ?? 9), signal } : { exitCode: code ?? 0 }));
+  });
+}
+
+/** The exit as the runtime reports it: the process gone and its output drained into the log. */
+function exitAfterOutput(child: ChildProcess): Promise<ProcessExit> {
+  const closed = (stream: Readable | null): Promise<void> =>
+    !stream || stream.destroyed ? Promise.resolve() : new Promise((resolve) => stream.once('close', () => resolve()));
+  const drained = Promise.all([closed(child.stdout), closed(child.stderr)]);
+  return exitOf(child).then(async (exit) => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, OUTPUT_DRAIN_MS)))]);
+    clearTimeout(timer);
+    return exit;
   });
 }
 
@@ -656,8 +743,9 @@ class AttachSession {
     this.ws.close(1000);
   }
 
-  private decode(data: Buffer, isBinary: boolean): [number, Buffer] | undefined {
-    if (this.base64 || !isBinary) {
+  /** As exec.ts decodes: the protocol picks the codec, not the frame's opcode (wsstream.Conn). */
+  private decode(data: Buffer, _isBinary: boolean): [number, Buffer] | undefined {
+    if (this.base64) {
       const text = data.toString('latin1');
       if (!text) return undefined;
       return [text.charCodeAt(0) - 48, Buffer.from(text.slice(1), 'base64')];

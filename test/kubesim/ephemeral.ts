@@ -17,29 +17,36 @@
 // Authorization (patch on pods/ephemeralcontainers) happens in rest.ts before any of this.
 //
 // Kubelet side: a new entry's status goes Waiting (ContainerCreating, or PodInitializing in a pod
-// with init containers), then Running once its main process is up (attach.ts), each step a
-// MODIFIED event. Images kubesim has no tools for cannot be pulled: ErrImagePull, then
-// ImagePullBackOff, with containerd's messages. A command that does not exist ends in
-// Terminated/StartError (exit code 128); when the process exits the container is Terminated with
-// its exit code. Ephemeral containers are never restarted.
+// with init containers), then Running, each step a MODIFIED event. The kubelet reports what its
+// next relist of the runtime sees (PLEG, every second in a kubelet, shortened here like the other
+// delays): a process still up by then is Running, one that has already exited (`echo hi`) is only
+// ever seen Terminated, which is why `kubectl debug -i` then shows its log instead of attaching.
+// Images kubesim has no tools for cannot be pulled: ErrImagePull, then ImagePullBackOff, with
+// containerd's messages. A command that does not exist ends in Terminated/StartError (exit code
+// 128); when the process exits (and its output is in the log) the container is Terminated with
+// its exit code. Ephemeral containers are never restarted. The container's log is its process's
+// output (attach.ts); the steps themselves are noted in kubesim's own log (journal.ts).
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { ContainerRuntime } from './attach.ts';
 import type { ContainerSpec, ContainerStatus, Pod } from './fixtures.ts';
 import { kubesimImage } from './images.ts';
+import type { Journal } from './journal.ts';
 import { badRequest, failure, methodNotSupported, notFound, pathNotFound, type Status, type StatusCause } from './status.ts';
 import type { Collection } from './store.ts';
 
 export interface EphemeralTimings {
   /** From acceptance to the first Waiting status. */
   waitingAfterMs: number;
-  /** From Waiting to Running (or to ErrImagePull). */
+  /** From Waiting to the process starting (or to ErrImagePull). */
   startAfterMs: number;
+  /** From the process starting to the relist that reports its state. */
+  observeAfterMs: number;
   /** From ErrImagePull to ImagePullBackOff. */
   backOffAfterMs: number;
 }
 
-const DEFAULT_TIMINGS: EphemeralTimings = { waitingAfterMs: 50, startAfterMs: 400, backOffAfterMs: 1000 };
+const DEFAULT_TIMINGS: EphemeralTimings = { waitingAfterMs: 50, startAfterMs: 400, observeAfterMs: 200, backOffAfterMs: 1000 };
 
 export interface Answer {
   code: number;
@@ -436,12 +443,14 @@ export class EphemeralContainers {
   private readonly pods: Collection<Pod>;
   private readonly runtime: ContainerRuntime;
   private readonly timings: EphemeralTimings;
+  private readonly journal: Journal | undefined;
   private readonly lifetime = new AbortController();
 
-  constructor(pods: Collection<Pod>, runtime: ContainerRuntime, timings: Partial<EphemeralTimings> = {}) {
+  constructor(pods: Collection<Pod>, runtime: ContainerRuntime, timings: Partial<EphemeralTimings> = {}, journal?: Journal) {
     this.pods = pods;
     this.runtime = runtime;
     this.timings = { ...DEFAULT_TIMINGS, ...timings };
+    this.journal = journal;
   }
 
   /** An authorised request for pods/{name}/ephemeralcontainers. */
@@ -539,9 +548,11 @@ export class EphemeralContainers {
     if (!pod) return;
 
     const image = kubesimImage(spec.image);
+    const where = `ephemeral container ${spec.name} of pod ${key}`;
     if (!image) {
       const ref = qualifiedImage(spec.image.trim());
       const pull = `Failed to pull image ${q(spec.image)}: rpc error: code = NotFound desc = failed to pull and unpack image ${q(ref)}: failed to resolve reference ${q(ref)}: ${ref}: not found`;
+      this.journal?.note(`${where}: ${pull}`);
       this.setStatus(key, uid, waitingStatus(spec.name, spec.image, 'ErrImagePull', pull));
       if (!(await this.sleep(t.backOffAfterMs))) return;
       this.setStatus(key, uid, waitingStatus(spec.name, spec.image, 'ImagePullBackOff', `Back-off pulling image ${q(spec.image)}: ErrImagePull: ${pull}`));
@@ -551,19 +562,27 @@ export class EphemeralContainers {
     const id = `containerd://${hex(`${key}/${uid}/${spec.name}`)}`;
     const base = { name: spec.name, lastState: {}, ready: false, restartCount: 0, image: qualifiedImage(spec.image.trim()), imageID: `${qualifiedImage(spec.image.trim()).replace(/:[^/]+$/, '')}@sha256:${hex(image)}`, containerID: id };
     const startedAt = now();
-    const started = await this.runtime.startEphemeral({ pod, spec, image }).catch((err: Error) => ({ error: err.message }));
+    const started = await this.runtime.startEphemeral({ pod, spec, image, containerID: id }).catch((err: Error) => ({ error: err.message }));
     if ('error' in started) {
+      this.journal?.note(`${where} could not start: ${started.error}`);
       this.setStatus(key, uid, { ...base, state: { terminated: { exitCode: 128, reason: 'StartError', message: started.error, startedAt: '1970-01-01T00:00:00Z', finishedAt: now(), containerID: id } } });
       return;
     }
-    if (!this.current(key, uid)) {
-      started.process.kill();
+    this.journal?.note(`${where} started (${id})`);
+    const main = started.process;
+    // The exit's time is when it happened, even if the relist that reports it comes later.
+    const ended = main.exited.then((exit) => {
+      this.journal?.note(`${where} exited with code ${exit.exitCode}`);
+      return { exit, finishedAt: now() };
+    });
+    if (!(await this.sleep(t.observeAfterMs)) || !this.current(key, uid)) {
+      main.kill();
       return;
     }
-    this.setStatus(key, uid, { ...base, state: { running: { startedAt } } });
-    const exit = await started.process.exited;
+    if (main.running) this.setStatus(key, uid, { ...base, state: { running: { startedAt } } });
+    const { exit, finishedAt } = await ended;
     const reason = exit.exitCode === 0 ? 'Completed' : 'Error';
-    this.setStatus(key, uid, { ...base, state: { terminated: { exitCode: exit.exitCode, reason, startedAt, finishedAt: now(), containerID: id } } });
+    this.setStatus(key, uid, { ...base, state: { terminated: { exitCode: exit.exitCode, reason, startedAt, finishedAt, containerID: id } } });
   }
 
   /** The pod under `key` if it is still the same pod (not deleted, nor re-created). */

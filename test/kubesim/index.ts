@@ -18,6 +18,7 @@ import {
   type Namespace, type Pod,
 } from './fixtures.ts';
 import { buildImages } from './images.ts';
+import { Journal } from './journal.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { createApi, type ApiState, type Faults } from './rest.ts';
 import { Collection, Revision, type KubeObject } from './store.ts';
@@ -27,7 +28,7 @@ export interface KubesimOptions {
   port?: number;
   /** Where to write the kubeconfig; default `<dir>/kubeconfig`. */
   kubeconfigPath?: string;
-  /** Working dir (certs, container roots); default a fresh temp dir, removed on stop(). */
+  /** Working dir (certs, container roots and logs, kubesim.log); default a fresh temp dir, removed on stop(). */
   dir?: string;
   /** Extra generated pods `bulk-<i>`, spread over the bulk namespaces. */
   pods?: number;
@@ -141,8 +142,12 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
   // Containers with a command run it from the start; their output is the pod log (mainProcess.ts).
   const processes = new MainProcesses(dir, pods);
   const portForward = new PortForwarder(processes, pods, faultState);
-  const runtime = new ContainerRuntime(dir, faultState);
-  const ephemeral = new EphemeralContainers(pods, runtime);
+  // Attach joins the process a container runs; the ephemeral containers' logs live with their
+  // processes in the runtime, and pods/log finds them there.
+  const runtime = new ContainerRuntime(dir, faultState, (podKey, container) => processes.child(podKey, container));
+  processes.addLogSource((containerID) => runtime.logFor(containerID));
+  const journal = new Journal(dir);
+  const ephemeral = new EphemeralContainers(pods, runtime, {}, journal);
 
   const faults: Faults & KubesimFaults = {
     get latencyMs() { return faultState.latencyMs; },
@@ -284,6 +289,7 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
         await processes.stop();
         ephemeral.stop();
         await Promise.all([exec.stopAll(), runtime.stop()]);
+        await journal.flushed();
         await closed;
         if (ownDir) await rm(dir, { recursive: true, force: true });
       })();

@@ -11,8 +11,10 @@
 //   lastState.terminated, restartCount and CrashLoopBackOff in between written to the pod status;
 //   the dead instance's log stays readable as `previous`.
 // - Other containers (the fixture images with no command, thousands of bulk pods) have no
-//   process; their log is one line saying the container started (and one when it stopped),
-//   made when someone asks.
+//   process, so nothing was written and their log is empty (still open while the container
+//   runs, so a follower waits), as a real container that prints nothing. kubesim's own notes
+//   about containers never go into a container's log. Ephemeral containers' logs are kept by
+//   attach.ts, which runs their processes, and found here through a log source.
 // - Network: a pod has no network namespace of its own. Each declared containerPort gets a free
 //   host port; arguments ending in `:<port>`/`=<port>` and env values equal to a declared port are
 //   rewritten to it when the process starts, and port-forward to that containerPort reaches the
@@ -271,8 +273,10 @@ export class MainProcesses {
   private readonly dir: string;
   private readonly pods: Collection<Pod>;
   private readonly runtimes = new Map<string, PodRuntime>();
-  /** Logs of containers without a process, by containerID. */
+  /** Logs of containers without a process (empty), by containerID. */
   private readonly virtual = new Map<string, ContainerLog>();
+  /** Logs kept elsewhere (ephemeral containers'), looked up by containerID. */
+  private readonly logSources: Array<(containerID: string) => ContainerLog | undefined> = [];
   private readonly starting = new Set<Promise<void>>();
   private unwatch: (() => void) | undefined;
   private stopped = false;
@@ -289,7 +293,8 @@ export class MainProcesses {
   }
 
   private onPodEvent(event: StoreEvent<Pod>): void {
-    if (event.type === 'ADDED') this.ensure(event.key);
+    // A pod created through the API is added Pending and started later by its kubelet (write.ts).
+    if (event.type === 'ADDED' || (event.obj.status.phase === 'Running' && event.prev?.status.phase !== 'Running')) this.ensure(event.key);
     else if (event.type === 'DELETED') this.removePod(event.key);
     else if (event.obj.metadata.deletionTimestamp && !event.prev?.metadata.deletionTimestamp) this.terminate(event.key, 'SIGTERM');
   }
@@ -479,8 +484,18 @@ export class MainProcesses {
 
   /** The host PID of a container's running main process (for tests). */
   pid(podKey: string, container: string): number | undefined {
+    return this.child(podKey, container)?.pid;
+  }
+
+  /** A container's running main process (what attach joins). */
+  child(podKey: string, container: string): ChildProcess | undefined {
     const child = this.runtimes.get(podKey)?.containers.get(container)?.current?.child;
-    return child && child.exitCode === null ? child.pid : undefined;
+    return child && child.exitCode === null ? child : undefined;
+  }
+
+  /** Another keeper of container logs, asked before a container is taken to have no process. */
+  addLogSource(source: (containerID: string) => ContainerLog | undefined): void {
+    this.logSources.push(source);
   }
 
   /** Resolves once the pod's processes have been started (for tests and port-forward). */
@@ -489,24 +504,22 @@ export class MainProcesses {
   }
 
   /**
-   * The log of the container instance with this containerID: the process's own, or (for a
-   * container without a process) the start/stop lines its status implies.
+   * The log of the container instance with this containerID: what its process wrote, or (for a
+   * container without a process) nothing, ended once its status says it finished.
    */
-  logOf(pod: Pod, container: string, containerID: string, state: { startedAt?: unknown; finishedAt?: unknown; exitCode?: unknown }): ContainerLog {
+  logOf(pod: Pod, container: string, containerID: string, state: { finishedAt?: unknown }): ContainerLog {
     const slot = this.runtimes.get(`${pod.metadata.namespace}/${pod.metadata.name}`)?.containers.get(container);
     for (const instance of [slot?.current, slot?.previous]) if (instance?.containerID === containerID) return instance.log;
+    for (const source of this.logSources) {
+      const log = source(containerID);
+      if (log) return log;
+    }
     let log = this.virtual.get(containerID);
     if (!log) {
       log = new ContainerLog();
-      const where = `container ${container} of pod ${pod.metadata.namespace}/${pod.metadata.name}`;
-      const started = typeof state.startedAt === 'string' ? nanosOf(state.startedAt) : nowNanos();
-      log.append({ time: started, stream: 'stdout', data: Buffer.from(`kubesim: ${where} started`), partial: false });
-      if (typeof state.finishedAt === 'string') {
-        log.append({ time: nanosOf(state.finishedAt), stream: 'stdout', data: Buffer.from(`kubesim: ${where} exited with code ${String(state.exitCode ?? 0)}`), partial: false });
-        log.end();
-      }
       this.virtual.set(containerID, log);
     }
+    if (typeof state.finishedAt === 'string') log.end();
     return log;
   }
 
