@@ -74,7 +74,7 @@ export interface PodTemplate {
 
 export const LINUX_NODES = ['kubesim-node-1', 'kubesim-node-2', 'kubesim-node-3'];
 
-function iso(msAgo: number, now = Date.now()): string {
+export function iso(msAgo: number, now = Date.now()): string {
   // The API serialises metav1.Time with second precision.
   return new Date(Math.floor((now - msAgo) / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
@@ -83,12 +83,12 @@ function hex(seed: string): string {
   return createHash('sha256').update(seed).digest('hex');
 }
 
-function qualifiedImage(image: string): string {
+export function qualifiedImage(image: string): string {
   const withTag = /:[^/]+$/.test(image) || image.includes('@') ? image : `${image}:latest`;
   return withTag.split('/').length >= 3 ? withTag : `docker.io/${withTag}`;
 }
 
-function imageID(image: string): string {
+export function imageID(image: string): string {
   const repo = qualifiedImage(image).replace(/:[^/]+$/, '');
   return `${repo}@sha256:${hex(image)}`;
 }

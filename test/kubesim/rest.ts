@@ -18,6 +18,8 @@ import {
   GO_BAD_REQUEST, invalidName, parseResourceVersion, parseTarget, queryBool, queryInt64, queryOptionalBool, queryPorts,
 } from './params.ts';
 import type { PortForwarder } from './portForward.ts';
+import { openapiV3CoreV1, openapiV3Root } from './openapi.ts';
+import { PodWrites } from './write.ts';
 import {
   fieldValue, matchesFields, matchesLabels, NAMESPACE_FIELDS, NODE_FIELDS, parseFieldSelector, parseLabelSelector,
   POD_FIELDS, SelectorError, type FieldRequirement, type LabelRequirement,
@@ -105,17 +107,20 @@ const RESOURCES: Record<string, ResourceDef> = {
   },
 };
 
+// The verbs listed are the ones kubesim serves (issue 11, item 7): pods are created, updated,
+// patched and deleted (write.ts); namespaces and nodes are read-only here, so they list only
+// get, list and watch rather than verbs a client would be refused with 405.
 const API_RESOURCES = {
   kind: 'APIResourceList',
   groupVersion: 'v1',
   resources: [
-    { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['ns'], storageVersionHash: 'Q3oi5N2YM8M=' },
+    { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['get', 'list', 'watch'], shortNames: ['ns'], storageVersionHash: 'Q3oi5N2YM8M=' },
     { name: 'namespaces/finalize', singularName: '', namespaced: false, kind: 'Namespace', verbs: ['update'] },
     { name: 'namespaces/status', singularName: '', namespaced: false, kind: 'Namespace', verbs: ['get', 'patch', 'update'] },
-    { name: 'nodes', singularName: 'node', namespaced: false, kind: 'Node', verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['no'], storageVersionHash: 'XwShjMxG9Fs=' },
+    { name: 'nodes', singularName: 'node', namespaced: false, kind: 'Node', verbs: ['get', 'list', 'watch'], shortNames: ['no'], storageVersionHash: 'XwShjMxG9Fs=' },
     { name: 'nodes/proxy', singularName: '', namespaced: false, kind: 'NodeProxyOptions', verbs: ['create', 'delete', 'get', 'patch', 'update'] },
     { name: 'nodes/status', singularName: '', namespaced: false, kind: 'Node', verbs: ['get', 'patch', 'update'] },
-    { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['po'], categories: ['all'], storageVersionHash: 'xPOwRZ+Yhw8=' },
+    { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['po'], categories: ['all'], storageVersionHash: 'xPOwRZ+Yhw8=' },
     { name: 'pods/attach', singularName: '', namespaced: true, kind: 'PodAttachOptions', verbs: ['create', 'get'] },
     { name: 'pods/binding', singularName: '', namespaced: true, kind: 'Binding', verbs: ['create'] },
     { name: 'pods/ephemeralcontainers', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get', 'patch', 'update'] },
@@ -465,6 +470,8 @@ export function createApi(state: ApiState): Api {
     perMessageDeflate: false,
     handleProtocols: (_protocols, req) => ((req as IncomingMessage & { kubesimProtocol?: string }).kubesimProtocol || false),
   });
+  // Pod create, update and patch, and the scheduling and start of created pods (write.ts).
+  const writes = new PodWrites(state.pods, state.namespaces, state.nodes);
 
   const delay = () => (state.faults.latencyMs > 0 ? new Promise<void>((r) => setTimeout(r, state.faults.latencyMs)) : Promise.resolve());
 
@@ -508,6 +515,9 @@ export function createApi(state: ApiState): Api {
       case 'list': return serveList(def, route, res, media, query);
       case 'watch': return serveWatch(def, route, req, res, media, query);
       case 'delete': return serveDelete(def, route, req, res, query);
+      case 'create':
+      case 'update':
+      case 'patch': return serveWrite(def, route, verb, req, res, query);
       default: return sendStatus(res, methodNotSupported(def.name, verb));
     }
   }
@@ -527,6 +537,10 @@ export function createApi(state: ApiState): Api {
         return sendJson(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] });
       case '/api/v1':
         return sendJson(res, 200, API_RESOURCES);
+      case '/openapi/v3':
+        return sendJson(res, 200, openapiV3Root());
+      case '/openapi/v3/api/v1':
+        return sendJson(res, 200, openapiV3CoreV1());
       case '/apis':
         if (wantsAggregated(req.headers.accept)) return sendJson(res, 200, groupsDiscovery(), AGGREGATED_TYPE);
         return sendJson(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
@@ -796,6 +810,28 @@ export function createApi(state: ApiState): Api {
     sendJson(res, 200, pod);
   }
 
+  /**
+   * POST to a collection, PUT and PATCH to an object: pods only (discovery advertises these verbs
+   * for pods alone). The body is read first, as the handlers decode it before anything else.
+   */
+  async function serveWrite(def: ResourceDef, route: ResourceRoute, verb: string, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
+    const body = await readBody(req);
+    if (def.name !== 'pods') return sendStatus(res, methodNotSupported(def.name, verb));
+    if (!route.namespace) return sendStatus(res, pathNotFound());
+    if (verb === 'create') {
+      // go-restful routes POST only to the collection; a POST to an object matches no route.
+      if (route.name) return sendStatus(res, failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
+      const a = writes.create(route.namespace, body, query);
+      return sendJson(res, a.code, a.body);
+    }
+    const bad = invalidName(route.name!);
+    if (bad) return sendStatus(res, bad);
+    const a = verb === 'update'
+      ? writes.update(route.namespace, route.name!, body, query)
+      : writes.patch(route.namespace, route.name!, String(req.headers['content-type'] ?? ''), body, query);
+    sendJson(res, a.code, a.body);
+  }
+
   function serveSubresource(def: ResourceDef, route: ResourceRoute, verb: string, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void | Promise<void> {
     if (def.name !== 'pods') return sendStatus(res, pathNotFound());
     const pod = state.pods.get(keyOf(def, route));
@@ -980,6 +1016,7 @@ export function createApi(state: ApiState): Api {
       onUpgrade(req, socket, head).catch((err: Error) => rawStatus(socket, internalError(`kubesim: ${err.message}`)));
     },
     close: () => {
+      writes.stop();
       for (const client of wss.clients) client.terminate();
       wss.close();
     },
