@@ -405,8 +405,12 @@ describe('kubesim through @kubernetes/client-node', { concurrency: 1, timeout: 6
     const chunks = Array.from({ length: 16 }, (_, i) => data.subarray(i << 16, (i + 1) << 16));
     const ws = await new Exec(kc).exec('default', 'web-0', 'app', ['cat'], stdout, new Sink(), Readable.from(chunks), false, (s) => (status = s));
     sockets.add(ws);
-    // The status ends the session (client-node then ends stdout and starts the close handshake).
-    await until(() => status !== undefined, () => `the status; ${stdout.bytes().length} bytes so far`);
+    // The status ends the session (client-node then ends stdout and starts the close handshake),
+    // and the server reads the close frame at once: its stdin backed up on the way (client-node
+    // sends without backpressure), which must not leave the socket unread (ws would wait 30 s).
+    const began = Date.now();
+    await closed(ws);
+    assert.ok(Date.now() - began < 10_000, `the socket closed after ${Date.now() - began} ms`);
     assert.deepEqual(status, { metadata: {}, status: 'Success' });
     assert.equal(stdout.bytes().length, data.length);
     assert.ok(stdout.bytes().equals(data), 'the bytes came back as they went');

@@ -640,10 +640,24 @@ class Session {
 
     let stdinClosed = false;
     let waitingForDrain = false;
+    // Reading from the client stops while the process's stdin is full, as the API server's read
+    // loop blocks on the stdin pipe. It goes on once there is room, once stdin is closed (the
+    // client's CLOSE), and once the process has gone: a Writable emits no 'drain' after end() or
+    // after its pipe broke, so waiting for one would leave pings and the close frame unread.
+    const readOn = () => {
+      if (!waitingForDrain) return;
+      waitingForDrain = false;
+      this.ws.resume();
+    };
+    child.stdin?.on('close', () => {
+      stdinClosed = true;
+      readOn();
+    });
     const closeStdin = () => {
       if (stdinClosed) return;
       stdinClosed = true;
       child.stdin?.end();
+      readOn();
     };
     this.onMessage((raw, isBinary) => {
       const frame = this.decode(raw, isBinary);
@@ -653,10 +667,7 @@ class Session {
         if (!child.stdin.write(frame.payload) && !waitingForDrain) {
           waitingForDrain = true;
           this.ws.pause();
-          child.stdin.once('drain', () => {
-            waitingForDrain = false;
-            this.ws.resume();
-          });
+          child.stdin.once('drain', readOn);
         }
       } else if (frame.channel === CLOSE && this.req.protocol === V5 && frame.payload[0] === STDIN) {
         closeStdin();
