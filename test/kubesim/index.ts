@@ -21,6 +21,7 @@ import { buildImages } from './images.ts';
 import { Journal } from './journal.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { createApi, type ApiState, type Faults } from './rest.ts';
+import { EventRecorder } from './events.ts';
 import { Collection, Revision, type KubeObject } from './store.ts';
 
 export interface KubesimOptions {
@@ -133,6 +134,15 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
     const pod = bulkPod(i, bulkNs, now);
     pods.seed(`${pod.metadata.namespace}/${pod.metadata.name}`, pod);
   }
+  // The fixture pods' past, as their scheduler and kubelet recorded it; bulk pods have none, so
+  // that thousands of them cost no more events than a handful. From here on, each change to a pod
+  // records what it implies.
+  const events = new EventRecorder(revision);
+  for (const key of pods.keys()) {
+    const pod = pods.get(key)!;
+    if (pod.metadata.labels?.['app'] !== 'bulk') events.seedHistory(pod, now);
+  }
+  const stopRecording = events.observe(pods);
 
   const sockets = new Set<Socket>();
   const watches = new Set<() => void>();
@@ -179,7 +189,7 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
   };
 
   const state: ApiState = {
-    pods, namespaces, nodes, tokens, faults, exec, processes, portForward, runtime, ephemeral,
+    pods, namespaces, nodes, events, tokens, faults, exec, processes, portForward, runtime, ephemeral,
     deletePodGracefully(namespace, name, graceSeconds) {
       const key = `${namespace}/${name}`;
       const current = pods.get(key)!;
@@ -281,6 +291,7 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
       stopped ??= (async () => {
         for (const t of timers) clearTimeout(t);
         timers.clear();
+        stopRecording();
         for (const end of [...watches]) end();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         api.close();

@@ -10,6 +10,7 @@ import type { ContainerRuntime } from './attach.ts';
 import { authenticate, authorize, forbiddenReason, type Attributes, type Tokens, type User } from './auth.ts';
 import { AGGREGATED_TYPE, coreDiscovery, groupsDiscovery, wantsAggregated } from './discovery.ts';
 import type { EphemeralContainers } from './ephemeral.ts';
+import { EVENT_FIELDS, type EventRecorder } from './events.ts';
 import { ExecManager, negotiateProtocol, V5, type ExecRequest } from './exec.ts';
 import type { Namespace, Pod } from './fixtures.ts';
 import { serveLogs } from './logs.ts';
@@ -30,7 +31,7 @@ import {
 } from './status.ts';
 import { itemBytes, objectBytes, type Collection, type KubeObject, type StoreEvent } from './store.ts';
 import {
-  namespaceCells, NAMESPACE_COLUMNS, nodeCells, NODE_COLUMNS, podCells, POD_COLUMNS, tableRow,
+  eventCells, EVENT_COLUMNS, namespaceCells, NAMESPACE_COLUMNS, nodeCells, NODE_COLUMNS, podCells, POD_COLUMNS, tableRow,
   type ColumnDefinition, type IncludeObject,
 } from './table.ts';
 
@@ -46,6 +47,8 @@ export interface ApiState {
   pods: Collection<Pod>;
   namespaces: Collection<Namespace>;
   nodes: Collection<KubeObject>;
+  /** Events the scheduler and kubelet record about pods (events.ts). */
+  events: EventRecorder;
   tokens: Tokens;
   faults: Faults;
   exec: ExecManager;
@@ -80,7 +83,7 @@ export const VERSION = {
 };
 
 interface ResourceDef {
-  name: 'pods' | 'namespaces' | 'nodes';
+  name: 'pods' | 'namespaces' | 'nodes' | 'events';
   kind: string;
   namespaced: boolean;
   fields: ReadonlySet<string>;
@@ -100,6 +103,11 @@ const RESOURCES: Record<string, ResourceDef> = {
     cells: (o, now) => namespaceCells(o as Namespace, now),
     collection: (s) => s.namespaces as unknown as Collection<KubeObject>,
   },
+  events: {
+    name: 'events', kind: 'Event', namespaced: true, fields: EVENT_FIELDS, columns: EVENT_COLUMNS,
+    cells: eventCells,
+    collection: (s) => s.events.events as unknown as Collection<KubeObject>,
+  },
   nodes: {
     name: 'nodes', kind: 'Node', namespaced: false, fields: NODE_FIELDS, columns: NODE_COLUMNS,
     cells: nodeCells,
@@ -108,12 +116,13 @@ const RESOURCES: Record<string, ResourceDef> = {
 };
 
 // The verbs listed are the ones kubesim serves (issue 11, item 7): pods are created, updated,
-// patched and deleted (write.ts); namespaces and nodes are read-only here, so they list only
-// get, list and watch rather than verbs a client would be refused with 405.
+// patched and deleted (write.ts); namespaces, nodes and events are read-only here, so they list
+// only get, list and watch rather than verbs a client would be refused with 405.
 const API_RESOURCES = {
   kind: 'APIResourceList',
   groupVersion: 'v1',
   resources: [
+    { name: 'events', singularName: 'event', namespaced: true, kind: 'Event', verbs: ['get', 'list', 'watch'], shortNames: ['ev'], storageVersionHash: 'r2yiGXH7wu8=' },
     { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['get', 'list', 'watch'], shortNames: ['ns'], storageVersionHash: 'Q3oi5N2YM8M=' },
     { name: 'namespaces/finalize', singularName: '', namespaced: false, kind: 'Namespace', verbs: ['update'] },
     { name: 'namespaces/status', singularName: '', namespaced: false, kind: 'Namespace', verbs: ['get', 'patch', 'update'] },
@@ -694,7 +703,11 @@ export function createApi(state: ApiState): Api {
     const bookmark = (rv: number, initialEnd = false) => {
       const metadata: Record<string, unknown> = { resourceVersion: String(rv), creationTimestamp: null };
       if (initialEnd) metadata['annotations'] = { 'k8s.io/initial-events-end': 'true' };
-      write('BOOKMARK', JSON.stringify({ kind: def.kind, apiVersion: 'v1', metadata, spec: def.kind === 'Pod' ? { containers: null } : {}, status: {} }));
+      // An empty object of the kind, as the watch cache serialises it.
+      const empty = def.kind === 'Event'
+        ? { involvedObject: {}, source: {}, firstTimestamp: null, lastTimestamp: null, eventTime: null, reportingComponent: '', reportingInstance: '' }
+        : { spec: def.kind === 'Pod' ? { containers: null } : {}, status: {} };
+      write('BOOKMARK', JSON.stringify({ kind: def.kind, apiVersion: 'v1', metadata, ...empty }));
     };
 
     let startRv: number;

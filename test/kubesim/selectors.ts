@@ -129,6 +129,8 @@ function dig(obj: unknown, path: string): unknown {
 }
 
 export function fieldValue(obj: KubeObject, field: string): string {
+  // The event registry's `source` is source.component, or reportingComponent when that is empty.
+  if (field === 'source' && obj.kind === 'Event') return fieldValue(obj, 'source.component') || fieldValue(obj, 'reportingComponent');
   if (field === 'spec.hostNetwork') return String(dig(obj, field) === true);
   if (field === 'spec.unschedulable') return String(dig(obj, field) === true);
   if (field === 'status.podIPs') {

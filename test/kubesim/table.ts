@@ -198,3 +198,38 @@ export function tableRow(obj: KubeObject, cells: unknown[], include: IncludeObje
   else if (include === 'Metadata') row['object'] = { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
   return row;
 }
+
+// printers.go eventColumnDefinitions; descriptions are events.k8s.io/v1 Event's SwaggerDoc.
+export const EVENT_COLUMNS: ColumnDefinition[] = [
+  col('Last Seen', 'lastTimestamp is the timestamp of the last occurrence of this event. Deprecated field assuring backward compatibility with core.v1 Event type.'),
+  col('Type', "type is the type of this event (Normal, Warning), new types could be added in the future. It is machine-readable. This field cannot be empty for new Events."),
+  col('Reason', 'reason is why the action was taken. It is human-readable. This field cannot be empty for new Events and it can have at most 128 characters.'),
+  col('Object', 'regarding contains the object this Event is about. In most cases it\'s an Object reporting controller implements, e.g. ReplicaSetController implements ReplicaSets and this event is emitted because it acts on some changes in a ReplicaSet object.'),
+  col('Subobject', 'regarding contains the object this Event is about. In most cases it\'s an Object reporting controller implements, e.g. ReplicaSetController implements ReplicaSets and this event is emitted because it acts on some changes in a ReplicaSet object.\nFieldPath', 1),
+  col('Source', 'deprecatedSource is the deprecated field assuring backward compatibility with core.v1 Event type.', 1),
+  col('Message', 'note is a human-readable description of the status of this operation. Maximal length of the note is 1kB, but libraries should be prepared to handle values up to 64kB.'),
+  col('First Seen', 'deprecatedFirstTimestamp is the deprecated field assuring backward compatibility with core.v1 Event type.', 1),
+  col('Count', 'deprecatedCount is the deprecated field assuring backward compatibility with core.v1 Event type.', 1),
+  col('Name', NAME_DOC, 1, 'name'),
+];
+
+/**
+ * printEvent's cells (server-side printing always generates the wide form): an event from the
+ * events.k8s.io API has no first/lastTimestamp or count, so its eventTime and 1 stand in.
+ */
+export function eventCells(obj: KubeObject, now: number): unknown[] {
+  const e = obj as KubeObject & {
+    firstTimestamp?: string | null; lastTimestamp?: string | null; eventTime?: string | null; count?: number;
+    type?: string; reason?: string; message?: string;
+    involvedObject?: { kind?: string; name?: string; fieldPath?: string };
+    source?: { component?: string; host?: string }; reportingComponent?: string; reportingInstance?: string;
+  };
+  const first = since(e.firstTimestamp ?? e.eventTime ?? undefined, now);
+  const last = e.lastTimestamp ? since(e.lastTimestamp, now) : first;
+  const kind = (e.involvedObject?.kind ?? '').toLowerCase();
+  const target = e.involvedObject?.name ? `${kind}/${e.involvedObject.name}` : kind;
+  const component = e.source?.component || e.reportingComponent || '';
+  const instance = e.source?.host || e.reportingInstance || '';
+  const source = !component ? '<unknown>' : instance ? `${component}, ${instance}` : component;
+  return [last, e.type ?? '', e.reason ?? '', target, e.involvedObject?.fieldPath ?? '', source, (e.message ?? '').trim(), first, e.count || 1, e.metadata.name];
+}
