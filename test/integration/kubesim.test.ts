@@ -73,7 +73,9 @@ describe('kubesim integration', { concurrency: true }, () => {
         const pods = doc.items[0]!.versions[0]!.resources.find((r) => r.resource === 'pods')!;
         assert.equal(pods.scope, 'Namespaced');
         assert.deepEqual(pods.subresources!.find((s) => s.subresource === 'exec')!.verbs, ['create', 'get']);
-        assert.deepEqual((await get('/apis', accept)).json()['items'], []);
+        // The named groups: apps and batch (read-only workloads), each at v1.
+        const groups = (await get('/apis', accept)).json<{ items: Array<{ metadata: { name: string }; versions: Array<{ version: string }> }> }>().items;
+        assert.deepEqual(groups.map((g) => [g.metadata.name, g.versions.map((v) => v.version)]), [['apps', ['v1']], ['batch', ['v1']]]);
       });
 
       test('a missing pod is a NotFound Status with details', async () => {
@@ -121,7 +123,11 @@ describe('kubesim integration', { concurrency: true }, () => {
       test('field selectors on name, phase and node; unsupported fields are a 400', async () => {
         const names = async (sel: string) => (await get(`/api/v1/pods?fieldSelector=${encodeURIComponent(sel)}`))
           .json<{ items: Array<{ metadata: { name: string } }> }>().items.map((p) => p.metadata.name);
-        assert.deepEqual(await names('status.phase=Succeeded'), ['done-0']);
+        // done-0, and the pod of Job apps/report (the list is in namespace order).
+        const succeeded = await names('status.phase=Succeeded');
+        assert.equal(succeeded.length, 2, succeeded.join(' '));
+        assert.match(succeeded[0]!, /^report-[a-z0-9]{5}$/);
+        assert.equal(succeeded[1], 'done-0');
         assert.deepEqual(await names('metadata.name=web-0,metadata.namespace=default'), ['web-0']);
         assert.deepEqual(await names('spec.nodeName=win-node-1'), ['win-0']);
         const bad = await get('/api/v1/pods?fieldSelector=spec.bogus%3Dx');

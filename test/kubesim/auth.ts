@@ -55,6 +55,7 @@ export interface Attributes {
   user: User;
   verb: string;
   /** Resource requests: */
+  group?: string;
   resource?: string;
   subresource?: string;
   namespace?: string;
@@ -77,7 +78,7 @@ export function authorize(a: Attributes): boolean {
   if (a.user.name === 'dev') {
     // A namespaced Role in "default": read pods and their subresources (get on pods/* is the
     // common "view plus" mistake that let WebSocket exec through before 1.35).
-    return a.namespace === 'default' && a.resource === 'pods' && ['get', 'list', 'watch'].includes(a.verb);
+    return a.namespace === 'default' && !a.group && a.resource === 'pods' && ['get', 'list', 'watch'].includes(a.verb);
   }
   return false;
 }
@@ -88,7 +89,7 @@ export function forbiddenReason(a: Attributes): string {
   if (a.path !== undefined) return `User ${user} cannot ${a.verb} path ${goQuote(a.path)}`;
   const resource = goQuote(a.subresource ? `${a.resource}/${a.subresource}` : a.resource!);
   if (a.namespace) {
-    return `User ${user} cannot ${a.verb} resource ${resource} in API group "" in the namespace ${goQuote(a.namespace)}`;
+    return `User ${user} cannot ${a.verb} resource ${resource} in API group ${goQuote(a.group ?? '')} in the namespace ${goQuote(a.namespace)}`;
   }
-  return `User ${user} cannot ${a.verb} resource ${resource} in API group "" at the cluster scope`;
+  return `User ${user} cannot ${a.verb} resource ${resource} in API group ${goQuote(a.group ?? '')} at the cluster scope`;
 }

@@ -207,6 +207,29 @@ export class EventRecorder {
     }
   }
 
+  /**
+   * A controller's event about its workload (record.EventRecorder of the controller manager:
+   * core/v1, source the controller, no host), from the fixtures' history.
+   */
+  seedController(obj: KubeObject, component: string, reason: string, message: string, at: number): void {
+    this.store({
+      kind: 'Event',
+      apiVersion: 'v1',
+      metadata: this.metadata(obj, at),
+      involvedObject: reference(obj),
+      reason,
+      message,
+      source: { component },
+      firstTimestamp: time(at),
+      lastTimestamp: time(at),
+      count: 1,
+      type: 'Normal',
+      eventTime: null,
+      reportingComponent: component,
+      reportingInstance: '',
+    }, true);
+  }
+
   /** An events.k8s.io/v1 event as the core/v1 API shows it. */
   private scheduler(pod: Pod, type: CoreEvent['type'], reason: string, action: string, message: string, at: number, seed = false): void {
     const event: CoreEvent = {
@@ -267,7 +290,7 @@ export class EventRecorder {
   }
 
   /** The recorders name an event `<object>.<UnixNano in hex>`. */
-  private metadata(pod: Pod, at: number): CoreEvent['metadata'] {
+  private metadata(pod: KubeObject, at: number): CoreEvent['metadata'] {
     let nanos = BigInt(at) * 1_000_000n;
     let name = `${pod.metadata.name}.${nanos.toString(16)}`;
     while (this.events.has(`${pod.metadata.namespace}/${name}`)) {
@@ -285,13 +308,13 @@ export class EventRecorder {
   }
 }
 
-function reference(pod: Pod): Record<string, string> {
+function reference(pod: KubeObject): Record<string, string> {
   return {
-    kind: 'Pod',
+    kind: pod.kind ?? 'Pod',
     namespace: pod.metadata.namespace ?? '',
     name: pod.metadata.name,
     uid: pod.metadata.uid ?? '',
-    apiVersion: 'v1',
+    apiVersion: pod.apiVersion ?? 'v1',
     resourceVersion: pod.metadata.resourceVersion ?? '',
   };
 }

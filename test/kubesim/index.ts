@@ -23,6 +23,9 @@ import { writeKubeconfig } from './kubeconfig.ts';
 import { createApi, type ApiState, type Faults } from './rest.ts';
 import { EventRecorder } from './events.ts';
 import { Collection, Revision, type KubeObject } from './store.ts';
+import {
+  APPS_NAMESPACE, fixtureWorkloads, observeWorkloads, resourceOf, WORKLOAD_RESOURCES, type Workload, type WorkloadCollections,
+} from './workloads.ts';
 
 export interface KubesimOptions {
   /** Default 0 (a free port); the host is always 127.0.0.1. */
@@ -121,15 +124,28 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
   const nodes = new Collection<KubeObject>(revision);
 
   const now = Date.now();
+  let workloadHistory: ReturnType<typeof fixtureWorkloads>['history'] = [];
   const nsNames = new Set<string>([...SYSTEM_NAMESPACES]);
-  if (options.fixtures !== false) nsNames.add('demo');
+  if (options.fixtures !== false) {
+    nsNames.add('demo');
+    nsNames.add(APPS_NAMESPACE);
+  }
   const bulkCount = options.pods ?? 0;
   const bulkNs = Math.max(1, options.bulkNamespaces ?? 1);
   if (bulkCount > 0) for (let i = 0; i < Math.min(bulkNs, bulkCount); i++) nsNames.add(bulkNamespaceName(i, bulkNs));
   for (const name of [...nsNames].sort()) namespaces.seed(name, buildNamespace(name, name.startsWith('kube') || name === 'default' ? 90 * 86_400 : 3 * 86_400, now));
   LINUX_NODES.forEach((name, i) => nodes.seed(name, buildNode(name, i, false)));
   nodes.seed('win-node-1', buildNode('win-node-1', LINUX_NODES.length, true));
-  if (options.fixtures !== false) for (const pod of fixturePods(now)) pods.seed(`${pod.metadata.namespace}/${pod.metadata.name}`, pod);
+  // apps/v1 and batch/v1 objects (workloads.ts): the fixture workloads adopt fixture pods and
+  // bring their own, seeded before their pods so that a pod never names an owner not yet stored.
+  const workloads = Object.fromEntries(WORKLOAD_RESOURCES.map((r) => [r, new Collection<Workload>(revision)])) as WorkloadCollections;
+  if (options.fixtures !== false) {
+    const fixtures = fixturePods(now);
+    const owned = fixtureWorkloads(fixtures, now);
+    for (const w of owned.workloads) workloads[resourceOf(w)].seed(`${w.metadata.namespace}/${w.metadata.name}`, w);
+    for (const pod of [...fixtures, ...owned.pods]) pods.seed(`${pod.metadata.namespace}/${pod.metadata.name}`, pod);
+    workloadHistory = owned.history;
+  }
   for (let i = 0; i < bulkCount; i++) {
     const pod = bulkPod(i, bulkNs, now);
     pods.seed(`${pod.metadata.namespace}/${pod.metadata.name}`, pod);
@@ -142,7 +158,9 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
     const pod = pods.get(key)!;
     if (pod.metadata.labels?.['app'] !== 'bulk') events.seedHistory(pod, now);
   }
+  for (const [obj, component, reason, message, at] of workloadHistory) events.seedController(obj, component, reason, message, at);
   const stopRecording = events.observe(pods);
+  const stopWorkloads = observeWorkloads(pods, workloads);
 
   const sockets = new Set<Socket>();
   const watches = new Set<() => void>();
@@ -189,7 +207,7 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
   };
 
   const state: ApiState = {
-    pods, namespaces, nodes, events, tokens, faults, exec, processes, portForward, runtime, ephemeral,
+    pods, namespaces, nodes, events, workloads, tokens, faults, exec, processes, portForward, runtime, ephemeral,
     deletePodGracefully(namespace, name, graceSeconds) {
       const key = `${namespace}/${name}`;
       const current = pods.get(key)!;
@@ -292,6 +310,7 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
         for (const t of timers) clearTimeout(t);
         timers.clear();
         stopRecording();
+        stopWorkloads();
         for (const end of [...watches]) end();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         api.close();

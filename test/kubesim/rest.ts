@@ -1,4 +1,5 @@
 // The API server's HTTP side: discovery, pods/namespaces/nodes (get, list, watch, delete), the
+// apps/v1 and batch/v1 workloads (get, list, watch under /apis/{group}/v1), the
 // Table form kubectl asks for, and the pods/exec upgrade. Every error is a metav1.Status with the
 // wording of the real server; the order of checks follows the real filter chain
 // (authentication -> authorization -> handler), so a forbidden user sees 403 before any 404.
@@ -8,7 +9,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { ContainerRuntime } from './attach.ts';
 import { authenticate, authorize, forbiddenReason, type Attributes, type Tokens, type User } from './auth.ts';
-import { AGGREGATED_TYPE, coreDiscovery, groupsDiscovery, wantsAggregated } from './discovery.ts';
+import {
+  AGGREGATED_TYPE, coreDiscovery, groupsDiscovery, legacyGroupDocument, wantsAggregated, type ApiGroup, type LegacyResource,
+} from './discovery.ts';
 import type { EphemeralContainers } from './ephemeral.ts';
 import { EVENT_FIELDS, type EventRecorder } from './events.ts';
 import { ExecManager, negotiateProtocol, V5, type ExecRequest } from './exec.ts';
@@ -21,9 +24,10 @@ import {
 import type { PortForwarder } from './portForward.ts';
 import { openapiV3CoreV1, openapiV3Root } from './openapi.ts';
 import { PodWrites } from './write.ts';
+import type { Workload, WorkloadCollections, WorkloadResource } from './workloads.ts';
 import {
   fieldValue, matchesFields, matchesLabels, NAMESPACE_FIELDS, NODE_FIELDS, parseFieldSelector, parseLabelSelector,
-  POD_FIELDS, SelectorError, type FieldRequirement, type LabelRequirement,
+  POD_FIELDS, SelectorError, WORKLOAD_FIELDS, type FieldRequirement, type LabelRequirement,
 } from './selectors.ts';
 import {
   badRequest, expired, failure, forbidden, goQuote, internalError, methodNotSupported, notFound, pathNotFound, unauthorized,
@@ -31,7 +35,7 @@ import {
 } from './status.ts';
 import { itemBytes, objectBytes, type Collection, type KubeObject, type StoreEvent } from './store.ts';
 import {
-  eventCells, EVENT_COLUMNS, namespaceCells, NAMESPACE_COLUMNS, nodeCells, NODE_COLUMNS, podCells, POD_COLUMNS, tableRow,
+  eventCells, EVENT_COLUMNS, WORKLOAD_COLUMNS, workloadCells, namespaceCells, NAMESPACE_COLUMNS, nodeCells, NODE_COLUMNS, podCells, POD_COLUMNS, tableRow,
   type ColumnDefinition, type IncludeObject,
 } from './table.ts';
 
@@ -47,6 +51,8 @@ export interface ApiState {
   pods: Collection<Pod>;
   namespaces: Collection<Namespace>;
   nodes: Collection<KubeObject>;
+  /** apps/v1 and batch/v1 workloads owning pods (workloads.ts). */
+  workloads: WorkloadCollections;
   /** Events the scheduler and kubelet record about pods (events.ts). */
   events: EventRecorder;
   tokens: Tokens;
@@ -82,8 +88,11 @@ export const VERSION = {
   platform: 'linux/amd64',
 };
 
-interface ResourceDef {
-  name: 'pods' | 'namespaces' | 'nodes' | 'events';
+export interface ResourceDef {
+  name: string;
+  /** The API group ("" for core) and its group/version, as objects and lists carry it. */
+  group: string;
+  apiVersion: string;
   kind: string;
   namespaced: boolean;
   fields: ReadonlySet<string>;
@@ -94,26 +103,64 @@ interface ResourceDef {
 
 const RESOURCES: Record<string, ResourceDef> = {
   pods: {
-    name: 'pods', kind: 'Pod', namespaced: true, fields: POD_FIELDS, columns: POD_COLUMNS,
+    name: 'pods', group: '', apiVersion: 'v1', kind: 'Pod', namespaced: true, fields: POD_FIELDS, columns: POD_COLUMNS,
     cells: (o, now) => podCells(o as Pod, now),
     collection: (s) => s.pods as unknown as Collection<KubeObject>,
   },
   namespaces: {
-    name: 'namespaces', kind: 'Namespace', namespaced: false, fields: NAMESPACE_FIELDS, columns: NAMESPACE_COLUMNS,
+    name: 'namespaces', group: '', apiVersion: 'v1', kind: 'Namespace', namespaced: false, fields: NAMESPACE_FIELDS, columns: NAMESPACE_COLUMNS,
     cells: (o, now) => namespaceCells(o as Namespace, now),
     collection: (s) => s.namespaces as unknown as Collection<KubeObject>,
   },
   events: {
-    name: 'events', kind: 'Event', namespaced: true, fields: EVENT_FIELDS, columns: EVENT_COLUMNS,
+    name: 'events', group: '', apiVersion: 'v1', kind: 'Event', namespaced: true, fields: EVENT_FIELDS, columns: EVENT_COLUMNS,
     cells: eventCells,
     collection: (s) => s.events.events as unknown as Collection<KubeObject>,
   },
   nodes: {
-    name: 'nodes', kind: 'Node', namespaced: false, fields: NODE_FIELDS, columns: NODE_COLUMNS,
+    name: 'nodes', group: '', apiVersion: 'v1', kind: 'Node', namespaced: false, fields: NODE_FIELDS, columns: NODE_COLUMNS,
     cells: nodeCells,
     collection: (s) => s.nodes,
   },
 };
+
+/**
+ * apps/v1 and batch/v1 (workloads.ts): read-only here (get, list, watch), with the same list,
+ * watch and Table machinery as the core resources. Their controllers keep status in step with the
+ * pods, but nothing writes them through the API, so discovery lists no write verbs and no
+ * subresources (scale, status) that would be refused.
+ */
+const WORKLOAD_DISCOVERY: Array<{ group: string; resource: WorkloadResource; kind: string; singular: string; shortNames?: string[]; hash: string }> = [
+  { group: 'apps', resource: 'daemonsets', kind: 'DaemonSet', singular: 'daemonset', shortNames: ['ds'], hash: 'dd7pWHUlMKQ=' },
+  { group: 'apps', resource: 'deployments', kind: 'Deployment', singular: 'deployment', shortNames: ['deploy'], hash: '8aSe+NMegvE=' },
+  { group: 'apps', resource: 'replicasets', kind: 'ReplicaSet', singular: 'replicaset', shortNames: ['rs'], hash: 'P1RzHs8/mWQ=' },
+  { group: 'apps', resource: 'statefulsets', kind: 'StatefulSet', singular: 'statefulset', shortNames: ['sts'], hash: 'H+vl74LkKdo=' },
+  { group: 'batch', resource: 'jobs', kind: 'Job', singular: 'job', hash: 'mudhfqk/qZY=' },
+];
+
+const API_GROUPS: ApiGroup[] = ['apps', 'batch'].map((name) => ({
+  name,
+  resources: WORKLOAD_DISCOVERY.filter((w) => w.group === name).map((w): LegacyResource => {
+    const r: LegacyResource = { name: w.resource, singularName: w.singular, namespaced: true, kind: w.kind, verbs: ['get', 'list', 'watch'] };
+    if (w.shortNames) r.shortNames = w.shortNames;
+    r.categories = ['all'];
+    r.storageVersionHash = w.hash;
+    return r;
+  }),
+}));
+
+/** The resources of each group/version served under /apis. */
+const WORKLOAD_GROUPS: Record<string, Record<string, ResourceDef>> = {};
+for (const w of WORKLOAD_DISCOVERY) {
+  const gv = `${w.group}/v1`;
+  WORKLOAD_GROUPS[gv] ??= {};
+  WORKLOAD_GROUPS[gv][w.resource] = {
+    name: w.resource, group: w.group, apiVersion: gv, kind: w.kind, namespaced: true,
+    fields: WORKLOAD_FIELDS[w.resource], columns: WORKLOAD_COLUMNS[w.resource],
+    cells: (o, now) => workloadCells(o as Workload, now),
+    collection: (s) => s.workloads[w.resource] as unknown as Collection<KubeObject>,
+  };
+}
 
 // The verbs listed are the ones kubesim serves (issue 11, item 7): pods are created, updated,
 // patched and deleted (write.ts); namespaces, nodes and events are read-only here, so they list
@@ -209,6 +256,9 @@ function negotiate(accept: string | undefined): MediaPrefs {
 // Request parsing
 
 interface ResourceRoute {
+  /** "" for /api/v1, else the group of /apis/{group}/{version}. */
+  group: string;
+  version: string;
   resource: string;
   namespace?: string;
   name?: string;
@@ -222,14 +272,24 @@ interface ResourceRoute {
  */
 function parseResourcePath(path: string): ResourceRoute | undefined {
   const parts = path.split('/').filter(Boolean);
-  if (parts[0] !== 'api' || parts[1] !== 'v1' || parts.length < 3) return undefined;
-  let rest = parts.slice(2);
+  let group = '';
+  let version = 'v1';
+  let rest: string[];
+  if (parts[0] === 'api' && parts[1] === 'v1' && parts.length >= 3) {
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts.length >= 4 && WORKLOAD_GROUPS[`${parts[1]}/${parts[2]}`]) {
+    group = parts[1]!;
+    version = parts[2]!;
+    rest = parts.slice(3);
+  } else {
+    return undefined;
+  }
   let watchPath = false;
   if (rest[0] === 'watch') {
     watchPath = true;
     rest = rest.slice(1);
   }
-  const route: ResourceRoute = { resource: '', watchPath };
+  const route: ResourceRoute = { group, version, resource: '', watchPath };
   if (rest[0] === 'namespaces' && rest.length > 1) {
     route.namespace = rest[1];
     if (rest.length > 2 && rest[2] !== 'status' && rest[2] !== 'finalize') rest = rest.slice(2);
@@ -257,7 +317,7 @@ function verbFor(method: string, route: ResourceRoute, query: URLSearchParams): 
 }
 
 function attributesFor(user: User, verb: string, route: ResourceRoute): Attributes {
-  const a: Attributes = { user, verb, resource: route.resource };
+  const a: Attributes = { user, verb, group: route.group, resource: route.resource };
   if (route.subresource) a.subresource = route.subresource;
   if (route.namespace) a.namespace = route.namespace;
   if (route.name) a.name = route.name;
@@ -266,7 +326,7 @@ function attributesFor(user: User, verb: string, route: ResourceRoute): Attribut
 
 function denied(a: Attributes): Status {
   if (a.path !== undefined) return forbidden('', '', forbiddenReason(a));
-  return forbidden(a.resource ?? '', a.name ?? '', forbiddenReason(a));
+  return forbidden(a.resource ?? '', a.name ?? '', forbiddenReason(a), a.group ?? '');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -513,7 +573,7 @@ export function createApi(state: ApiState): Api {
     const attrs = attributesFor(user, verb, route);
     if (!authorize(attrs)) return sendStatus(res, denied(attrs));
 
-    const def = RESOURCES[route.resource];
+    const def = route.group ? WORKLOAD_GROUPS[`${route.group}/${route.version}`]![route.resource] : RESOURCES[route.resource];
     if (!def || (def.namespaced === false && route.namespace !== undefined && route.resource !== 'namespaces')) {
       return sendStatus(res, pathNotFound());
     }
@@ -551,10 +611,14 @@ export function createApi(state: ApiState): Api {
       case '/openapi/v3/api/v1':
         return sendJson(res, 200, openapiV3CoreV1());
       case '/apis':
-        if (wantsAggregated(req.headers.accept)) return sendJson(res, 200, groupsDiscovery(), AGGREGATED_TYPE);
-        return sendJson(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
-      default:
+        if (wantsAggregated(req.headers.accept)) return sendJson(res, 200, groupsDiscovery(API_GROUPS), AGGREGATED_TYPE);
+        return sendJson(res, 200, legacyGroupDocument(API_GROUPS, p));
+      default: {
+        // /apis/{group} and /apis/{group}/{version} of the groups kubesim serves.
+        const doc = legacyGroupDocument(API_GROUPS, p);
+        if (doc) return sendJson(res, 200, doc);
         return sendStatus(res, pathNotFound());
+      }
     }
   }
 
@@ -599,7 +663,7 @@ export function createApi(state: ApiState): Api {
     const coll = def.collection(state);
     const key = keyOf(def, route);
     const obj = coll.get(key);
-    if (!obj) return sendStatus(res, notFound(def.name, route.name!));
+    if (!obj) return sendStatus(res, notFound(def.name, route.name!, def.group));
     if (media.table) {
       const now = Date.now();
       return sendJson(res, 200, {
@@ -653,7 +717,7 @@ export function createApi(state: ApiState): Api {
         rows: result.items.map(({ obj }) => tableRow(obj, def.cells(obj, now), include)),
       }, TABLE_TYPE);
     }
-    const parts: Buffer[] = [Buffer.from(`{"kind":"${def.kind}List","apiVersion":"v1","metadata":${JSON.stringify(meta)},"items":[`)];
+    const parts: Buffer[] = [Buffer.from(`{"kind":"${def.kind}List","apiVersion":"${def.apiVersion}","metadata":${JSON.stringify(meta)},"items":[`)];
     const comma = Buffer.from(',');
     result.items.forEach((i, n) => {
       if (n > 0) parts.push(comma);
@@ -707,7 +771,7 @@ export function createApi(state: ApiState): Api {
       const empty = def.kind === 'Event'
         ? { involvedObject: {}, source: {}, firstTimestamp: null, lastTimestamp: null, eventTime: null, reportingComponent: '', reportingInstance: '' }
         : { spec: def.kind === 'Pod' ? { containers: null } : {}, status: {} };
-      write('BOOKMARK', JSON.stringify({ kind: def.kind, apiVersion: 'v1', metadata, ...empty }));
+      write('BOOKMARK', JSON.stringify({ kind: def.kind, apiVersion: def.apiVersion, metadata, ...empty }));
     };
 
     let startRv: number;

@@ -119,6 +119,18 @@ export const NAMESPACE_FIELDS: ReadonlySet<string> = new Set(['metadata.name', '
 
 export const NODE_FIELDS: ReadonlySet<string> = new Set(['metadata.name', 'spec.unschedulable']);
 
+/**
+ * The workload registries' field sets: generic.DefaultNamespaceScopedAttr, plus a ReplicaSet's
+ * `status.replicas` and a Job's `status.successful` (its status.succeeded).
+ */
+export const WORKLOAD_FIELDS: Record<'deployments' | 'replicasets' | 'statefulsets' | 'daemonsets' | 'jobs', ReadonlySet<string>> = {
+  deployments: new Set(['metadata.name', 'metadata.namespace']),
+  replicasets: new Set(['metadata.name', 'metadata.namespace', 'status.replicas']),
+  statefulsets: new Set(['metadata.name', 'metadata.namespace']),
+  daemonsets: new Set(['metadata.name', 'metadata.namespace']),
+  jobs: new Set(['metadata.name', 'metadata.namespace', 'status.successful']),
+};
+
 function dig(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
   for (const p of path.split('.')) {
@@ -131,6 +143,9 @@ function dig(obj: unknown, path: string): unknown {
 export function fieldValue(obj: KubeObject, field: string): string {
   // The event registry's `source` is source.component, or reportingComponent when that is empty.
   if (field === 'source' && obj.kind === 'Event') return fieldValue(obj, 'source.component') || fieldValue(obj, 'reportingComponent');
+  // Int32 fields are converted with strconv.Itoa: an absent count is "0".
+  if (field === 'status.successful' && obj.kind === 'Job') return String(dig(obj, 'status.succeeded') ?? 0);
+  if (field === 'status.replicas' && obj.kind === 'ReplicaSet') return String(dig(obj, field) ?? 0);
   if (field === 'spec.hostNetwork') return String(dig(obj, field) === true);
   if (field === 'spec.unschedulable') return String(dig(obj, field) === true);
   if (field === 'status.podIPs') {

@@ -49,8 +49,11 @@ const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
 const ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v' };
 
 /** `pods "x" not found`; `kind` is the resource (plural), as NewNotFound(qualifiedResource, name). */
-export function notFound(resource: string, name: string): Status {
-  return failure(404, 'NotFound', `${resource} ${goQuote(name)} not found`, { name, kind: resource });
+/** NewNotFound: a named group qualifies the resource (`deployments.apps "x" not found`) and is in the details. */
+export function notFound(resource: string, name: string, group = ''): Status {
+  const qualified = group ? `${resource}.${group}` : resource;
+  const details: Status['details'] = group ? { name, group, kind: resource } : { name, kind: resource };
+  return failure(404, 'NotFound', `${qualified} ${goQuote(name)} not found`, details);
 }
 
 export function badRequest(message: string): Status {
@@ -62,13 +65,14 @@ export function unauthorized(): Status {
 }
 
 /** NewForbidden: `<resource> "<name>" is forbidden: <why>`, or `<resource> is forbidden: ...` for collections. */
-export function forbidden(resource: string, name: string, why: string): Status {
-  const qualified = resource || '';
+export function forbidden(resource: string, name: string, why: string, group = ''): Status {
+  const qualified = resource && group ? `${resource}.${group}` : resource || '';
   let message: string;
   if (!qualified && !name) message = `forbidden: ${why}`;
   else if (!name) message = `${qualified} is forbidden: ${why}`;
   else message = `${qualified} ${goQuote(name)} is forbidden: ${why}`;
-  const details: Status['details'] = { kind: qualified };
+  const details: Status['details'] = { kind: resource };
+  if (group) details.group = group;
   if (name) details.name = name;
   return failure(403, 'Forbidden', message, qualified || name ? details : {});
 }

@@ -233,3 +233,123 @@ export function eventCells(obj: KubeObject, now: number): unknown[] {
   const source = !component ? '<unknown>' : instance ? `${component}, ${instance}` : component;
   return [last, e.type ?? '', e.reason ?? '', target, e.involvedObject?.fieldPath ?? '', source, (e.message ?? '').trim(), first, e.count || 1, e.metadata.name];
 }
+
+// The workloads' columns (printers.go deploymentColumnDefinitions and the rest). Server-side
+// printing always generates the wide form: Containers, Images and Selector are priority 1.
+const CONTAINERS_COL = col('Containers', 'Names of each container in the template.', 1);
+const IMAGES_COL = col('Images', 'Images referenced by each container in the template.', 1);
+const SELECTOR_DOC = 'A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all objects. A null label selector matches no objects.';
+const intCol = (name: string, description: string): ColumnDefinition => ({ ...col(name, description), type: 'integer' });
+
+export const WORKLOAD_COLUMNS: Record<'deployments' | 'replicasets' | 'statefulsets' | 'daemonsets' | 'jobs', ColumnDefinition[]> = {
+  deployments: [
+    col('Name', NAME_DOC, 0, 'name'),
+    col('Ready', 'Number of the pod with ready state'),
+    col('Up-to-date', 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.'),
+    col('Available', 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.'),
+    col('Age', AGE_DOC),
+    CONTAINERS_COL, IMAGES_COL,
+    col('Selector', `Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment. ${SELECTOR_DOC}`, 1),
+  ],
+  replicasets: [
+    col('Name', NAME_DOC, 0, 'name'),
+    intCol('Desired', 'Replicas is the number of desired replicas. This is a pointer to distinguish between explicit zero and unspecified. Defaults to 1. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller/#what-is-a-replicationcontroller'),
+    intCol('Current', 'Replicas is the most recently observed number of replicas. More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller/#what-is-a-replicationcontroller'),
+    intCol('Ready', 'The number of ready replicas for this replica set.'),
+    col('Age', AGE_DOC),
+    CONTAINERS_COL, IMAGES_COL,
+    col('Selector', `Selector is a label query over pods that should match the replica count. ${SELECTOR_DOC}`, 1),
+  ],
+  statefulsets: [
+    col('Name', NAME_DOC, 0, 'name'),
+    col('Ready', 'Number of the pod with ready state'),
+    col('Age', AGE_DOC),
+    CONTAINERS_COL, IMAGES_COL,
+  ],
+  daemonsets: [
+    col('Name', NAME_DOC, 0, 'name'),
+    intCol('Desired', 'The total number of nodes that should be running the daemon pod (including nodes correctly running the daemon pod). More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/'),
+    intCol('Current', 'The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod. More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/'),
+    intCol('Ready', 'numberReady is the number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition.'),
+    intCol('Up-to-date', 'The total number of nodes that are running updated daemon pod'),
+    intCol('Available', 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)'),
+    col('Node Selector', "NodeSelector is a selector which must be true for the pod to fit on a node. Selector which must match a node's labels for the pod to be scheduled on that node. More info: https://kubernetes.io/docs/concepts/configuration/assign-pod-node/"),
+    col('Age', AGE_DOC),
+    CONTAINERS_COL, IMAGES_COL,
+    col('Selector', `A label query over pods that are managed by the daemon set. Must match in order to be controlled. It must match the pod template's labels. ${SELECTOR_DOC}`, 1),
+  ],
+  jobs: [
+    col('Name', NAME_DOC, 0, 'name'),
+    col('Status', 'Status of the job.'),
+    col('Completions', 'The number of pods which reached phase Succeeded. The value increases monotonically for a given spec. However, it may decrease in reaction to scale down of elastic indexed jobs.'),
+    col('Duration', 'Time required to complete the job.'),
+    col('Age', AGE_DOC),
+    CONTAINERS_COL, IMAGES_COL,
+    col('Selector', `A label query over pods that should match the pod count. Normally, the system sets this field for you. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors ${SELECTOR_DOC}`, 1),
+  ],
+};
+
+interface WorkloadShape extends KubeObject {
+  spec: Record<string, unknown>;
+  status: Record<string, unknown>;
+}
+
+/** metav1.FormatLabelSelector: matchLabels sorted as key=value, then the expressions; none is `<none>`. */
+function formatSelector(sel: unknown): string {
+  const s = (sel ?? {}) as { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> };
+  const parts = Object.keys(s.matchLabels ?? {}).sort().map((k) => `${k}=${s.matchLabels![k]}`);
+  for (const e of s.matchExpressions ?? []) {
+    const op = e.operator === 'In' ? 'in' : e.operator === 'NotIn' ? 'notin' : e.operator;
+    if (op === 'Exists') parts.push(e.key);
+    else if (op === 'DoesNotExist') parts.push(`!${e.key}`);
+    else parts.push(`${e.key} ${op} (${[...(e.values ?? [])].sort().join(',')})`);
+  }
+  return parts.length === 0 ? '<none>' : parts.join(',');
+}
+
+/** labels.FormatLabels: key=value sorted by key, `<none>` when empty. */
+function formatLabels(labels: Record<string, string> | undefined): string {
+  const keys = Object.keys(labels ?? {}).sort();
+  return keys.length === 0 ? '<none>' : keys.map((k) => `${k}=${labels![k]}`).join(',');
+}
+
+/** layoutContainerCells: names and images joined with commas. */
+function containerCells(w: WorkloadShape): [string, string] {
+  const template = (w.spec['template'] ?? {}) as { spec?: { containers?: Array<{ name: string; image: string }> } };
+  const cs = template.spec?.containers ?? [];
+  return [cs.map((c) => c.name).join(','), cs.map((c) => c.image).join(',')];
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+
+/** printDeployment, printReplicaSet, printStatefulSet, printDaemonSet, printJob (wide). */
+export function workloadCells(w: WorkloadShape, now: number): unknown[] {
+  const age = since(w.metadata.creationTimestamp, now);
+  const [names, images] = containerCells(w);
+  const st = w.status ?? {};
+  const replicas = typeof w.spec['replicas'] === 'number' ? w.spec['replicas'] : 1;
+  switch (w.kind) {
+    case 'Deployment':
+      return [w.metadata.name, `${num(st['readyReplicas'])}/${replicas}`, num(st['updatedReplicas']), num(st['availableReplicas']), age, names, images, formatSelector(w.spec['selector'])];
+    case 'ReplicaSet':
+      return [w.metadata.name, replicas, num(st['replicas']), num(st['readyReplicas']), age, names, images, formatSelector(w.spec['selector'])];
+    case 'StatefulSet':
+      return [w.metadata.name, `${num(st['readyReplicas'])}/${replicas}`, age, names, images];
+    case 'DaemonSet': {
+      const nodeSelector = ((w.spec['template'] ?? {}) as { spec?: { nodeSelector?: Record<string, string> } }).spec?.nodeSelector;
+      return [w.metadata.name, num(st['desiredNumberScheduled']), num(st['currentNumberScheduled']), num(st['numberReady']), num(st['updatedNumberScheduled']), num(st['numberAvailable']), formatLabels(nodeSelector), age, names, images, formatSelector(w.spec['selector'])];
+    }
+    default: {
+      const completions = typeof w.spec['completions'] === 'number'
+        ? `${num(st['succeeded'])}/${w.spec['completions']}`
+        : num(w.spec['parallelism']) > 1 ? `${num(st['succeeded'])}/1 of ${num(w.spec['parallelism'])}` : `${num(st['succeeded'])}/1`;
+      const start = typeof st['startTime'] === 'string' ? Date.parse(st['startTime']) : undefined;
+      const end = typeof st['completionTime'] === 'string' ? Date.parse(st['completionTime']) : undefined;
+      const duration = start === undefined ? '' : humanDuration((end ?? now) - start);
+      const has = (type: string) => ((st['conditions'] ?? []) as Array<Record<string, unknown>>).some((c) => c['type'] === type && c['status'] === 'True');
+      const status = has('Complete') ? 'Complete' : has('Failed') ? 'Failed' : w.metadata.deletionTimestamp ? 'Terminating'
+        : has('Suspended') ? 'Suspended' : has('FailureTarget') ? 'FailureTarget' : 'Running';
+      return [w.metadata.name, status, completions, duration, age, names, images, formatSelector(w.spec['selector'])];
+    }
+  }
+}
