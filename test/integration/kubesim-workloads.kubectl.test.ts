@@ -1,8 +1,9 @@
 // apps/v1 and batch/v1 workloads, proven by the real kubectl (v1.32) against kubesim (issue 11,
 // item 8): discovery, `get` with the API server's Table columns, `-o json` ownerReferences from a
 // pod to its ReplicaSet to its Deployment, `get -w` seeing a Deployment's status follow its pods,
-// `describe` with the ReplicaSets and the controllers' events, `rollout status`, and `exec`/`logs`
-// on `deploy/NAME` (kubectl reads the Deployment's selector, then lists pods by it).
+// `describe` with the ReplicaSets and the controllers' events, `rollout status`, `exec`/`logs`
+// on `deploy/NAME` (kubectl reads the Deployment's selector, then lists pods by it), and `scale`
+// through the Deployment and ReplicaSet controllers.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -73,8 +74,10 @@ describe('apps/v1 and batch/v1 through kubectl', () => {
     assert.match(out, /^replicasets\s+rs\s+apps\/v1/m);
     assert.match(out, /^daemonsets\s+ds\s+apps\/v1/m);
     assert.match(await ok(['api-resources', '--api-group=batch']), /^jobs\s+batch\/v1\s+true\s+Job$/m);
-    const refused = await kubectl(['scale', 'deployment/shop', '-n', 'apps', '--replicas=3']);
-    assert.notEqual(refused.code, 0, 'no scale subresource is served');
+    // Writes are refused as a server that does not serve them refuses them (no patch verb).
+    const refused = await kubectl(['rollout', 'restart', 'deployment/shop', '-n', 'apps']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /patch is not supported on resources of kind "deployments"/);
   });
 
   test('get: the API server\'s columns for each kind', T, async () => {
@@ -194,5 +197,53 @@ describe('apps/v1 and batch/v1 through kubectl', () => {
       child.kill();
     }
     assert.match(await ok(['rollout', 'status', 'deployment/shop', '-n', 'apps', '--timeout=10s']), /successfully rolled out/);
+  });
+
+  // Last: it changes how many pods shop has, and puts it back.
+  test('scale: the controllers create a pod (a pod watch sees it start), then delete one', T, async () => {
+    const child = spawn(KUBECTL, ['get', 'pods', '-n', 'apps', '-l', 'app=shop', '-w', '--output-watch-events'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let waiter: (() => void) | undefined;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      waiter?.();
+    });
+    const seen = (re: RegExp) => new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const m = re.exec(out);
+        if (m) {
+          waiter = undefined;
+          resolve(m);
+        }
+      };
+      waiter = check;
+      child.once('exit', () => reject(new Error(`kubectl get -w ended: ${out}`)));
+      check();
+    });
+    try {
+      const before = (await ok(['get', 'pods', '-n', 'apps', '-l', 'app=shop', '-o', 'name'])).trim().split('\n');
+      await seen(/^ADDED\s+shop-\S+\s+1\/1\s+Running[^]*^ADDED\s+shop-\S+\s+1\/1\s+Running/m);
+      assert.equal(await ok(['scale', 'deployment/shop', '-n', 'apps', '--replicas=3']), 'deployment.apps/shop scaled\n');
+      const [, added] = await seen(/^ADDED\s+(shop-[a-z0-9]{10}-[a-z0-9]{5})\s+0\/1\s+Pending/m);
+      assert.ok(!before.includes(`pod/${added}`));
+      await seen(new RegExp(`^MODIFIED\\s+${added}\\s+1/1\\s+Running`, 'm'));
+      assert.equal(await ok(['rollout', 'status', 'deployment/shop', '-n', 'apps', '--timeout=20s']), 'deployment "shop" successfully rolled out\n');
+      assert.deepEqual(rows(await ok(['get', 'deployment', 'shop', '-n', 'apps'])).map((r) => r.slice(0, 4)), [['NAME', 'READY', 'UP-TO-DATE', 'AVAILABLE'], ['shop', '3/3', '3', '3']]);
+      const d = await ok(['describe', 'deployment', 'shop', '-n', 'apps']);
+      assert.match(d, /deployment-controller\s+Scaled up replica set shop-\S+ from 2 to 3/);
+      const createdBy = await ok(['get', 'events', '-n', 'apps', '--field-selector', `reason=SuccessfulCreate,involvedObject.kind=ReplicaSet`, '-o', 'jsonpath={.items[*].message}']);
+      assert.match(createdBy, new RegExp(`Created pod: ${added}`));
+
+      await ok(['scale', 'deployment/shop', '-n', 'apps', '--replicas=2']);
+      // The newest pod goes first.
+      await seen(new RegExp(`^DELETED\\s+${added}\\s`, 'm'));
+      assert.equal(await ok(['rollout', 'status', 'deployment/shop', '-n', 'apps', '--timeout=20s']), 'deployment "shop" successfully rolled out\n');
+      const bad = await kubectl(['patch', 'deployment/shop', '-n', 'apps', '--subresource=scale', '--type=merge', '-p', '{"spec":{"replicas":-1}}']);
+      assert.equal(bad.code, 1);
+      // kubectl words a 422 from its details: kind, name, then each cause.
+      assert.match(bad.stderr, /^The Scale "shop" is invalid: spec\.replicas: Invalid value: -1: must be greater than or equal to 0$/m);
+    } finally {
+      child.kill();
+    }
   });
 });

@@ -209,9 +209,9 @@ export class EventRecorder {
 
   /**
    * A controller's event about its workload (record.EventRecorder of the controller manager:
-   * core/v1, source the controller, no host), from the fixtures' history.
+   * core/v1, source the controller, no host); `seed` for the fixtures' history.
    */
-  seedController(obj: KubeObject, component: string, reason: string, message: string, at: number): void {
+  controller(obj: KubeObject, component: string, reason: string, message: string, at = Date.now(), seed = false): void {
     this.store({
       kind: 'Event',
       apiVersion: 'v1',
@@ -227,7 +227,7 @@ export class EventRecorder {
       eventTime: null,
       reportingComponent: component,
       reportingInstance: '',
-    }, true);
+    }, seed);
   }
 
   /** An events.k8s.io/v1 event as the core/v1 API shows it. */

@@ -24,7 +24,7 @@ import { createApi, type ApiState, type Faults } from './rest.ts';
 import { EventRecorder } from './events.ts';
 import { Collection, Revision, type KubeObject } from './store.ts';
 import {
-  APPS_NAMESPACE, fixtureWorkloads, observeWorkloads, resourceOf, WORKLOAD_RESOURCES, type Workload, type WorkloadCollections,
+  APPS_NAMESPACE, fixtureWorkloads, resourceOf, WORKLOAD_RESOURCES, type Workload, type WorkloadCollections,
 } from './workloads.ts';
 
 export interface KubesimOptions {
@@ -158,9 +158,8 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
     const pod = pods.get(key)!;
     if (pod.metadata.labels?.['app'] !== 'bulk') events.seedHistory(pod, now);
   }
-  for (const [obj, component, reason, message, at] of workloadHistory) events.seedController(obj, component, reason, message, at);
+  for (const [obj, component, reason, message, at] of workloadHistory) events.controller(obj, component, reason, message, at, true);
   const stopRecording = events.observe(pods);
-  const stopWorkloads = observeWorkloads(pods, workloads);
 
   const sockets = new Set<Socket>();
   const watches = new Set<() => void>();
@@ -310,7 +309,6 @@ export async function startKubesim(options: KubesimOptions = {}): Promise<Kubesi
         for (const t of timers) clearTimeout(t);
         timers.clear();
         stopRecording();
-        stopWorkloads();
         for (const end of [...watches]) end();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         api.close();

@@ -24,7 +24,8 @@ import {
 import type { PortForwarder } from './portForward.ts';
 import { openapiV3CoreV1, openapiV3Root } from './openapi.ts';
 import { PodWrites } from './write.ts';
-import type { Workload, WorkloadCollections, WorkloadResource } from './workloads.ts';
+import { scaleOf, WorkloadControllers, type Workload, type WorkloadCollections, type WorkloadResource } from './workloads.ts';
+import { isObject, jsonPatch, mergePatch, PatchError, type Json } from './patch.ts';
 import {
   fieldValue, matchesFields, matchesLabels, NAMESPACE_FIELDS, NODE_FIELDS, parseFieldSelector, parseLabelSelector,
   POD_FIELDS, SelectorError, WORKLOAD_FIELDS, type FieldRequirement, type LabelRequirement,
@@ -127,8 +128,8 @@ const RESOURCES: Record<string, ResourceDef> = {
 /**
  * apps/v1 and batch/v1 (workloads.ts): read-only here (get, list, watch), with the same list,
  * watch and Table machinery as the core resources. Their controllers keep status in step with the
- * pods, but nothing writes them through the API, so discovery lists no write verbs and no
- * subresources (scale, status) that would be refused.
+ * pods, and a Deployment's scale subresource drives its ReplicaSet's; nothing else writes them
+ * through the API, so discovery lists no write verbs and no other subresources (status).
  */
 const WORKLOAD_DISCOVERY: Array<{ group: string; resource: WorkloadResource; kind: string; singular: string; shortNames?: string[]; hash: string }> = [
   { group: 'apps', resource: 'daemonsets', kind: 'DaemonSet', singular: 'daemonset', shortNames: ['ds'], hash: 'dd7pWHUlMKQ=' },
@@ -140,12 +141,14 @@ const WORKLOAD_DISCOVERY: Array<{ group: string; resource: WorkloadResource; kin
 
 const API_GROUPS: ApiGroup[] = ['apps', 'batch'].map((name) => ({
   name,
-  resources: WORKLOAD_DISCOVERY.filter((w) => w.group === name).map((w): LegacyResource => {
+  resources: WORKLOAD_DISCOVERY.filter((w) => w.group === name).flatMap((w): LegacyResource[] => {
     const r: LegacyResource = { name: w.resource, singularName: w.singular, namespaced: true, kind: w.kind, verbs: ['get', 'list', 'watch'] };
     if (w.shortNames) r.shortNames = w.shortNames;
     r.categories = ['all'];
     r.storageVersionHash = w.hash;
-    return r;
+    // A Deployment's scale subresource is served (kubectl scale finds its kind here).
+    if (w.resource !== 'deployments') return [r];
+    return [r, { name: 'deployments/scale', singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] }];
   }),
 }));
 
@@ -541,6 +544,13 @@ export function createApi(state: ApiState): Api {
   });
   // Pod create, update and patch, and the scheduling and start of created pods (write.ts).
   const writes = new PodWrites(state.pods, state.namespaces, state.nodes);
+  // The Deployment and ReplicaSet controllers and every workload's status (workloads.ts); they
+  // create pods through the same path as a POST, so pods are scheduled and started alike.
+  const controllers = new WorkloadControllers(state.pods, state.workloads, {
+    createPod: (namespace, pod) => writes.create(namespace, JSON.stringify(pod), new URLSearchParams()),
+    deletePod: (namespace, name) => void state.deletePodGracefully(namespace, name, undefined),
+    record: (obj, component, reason, message) => state.events.controller(obj, component, reason, message),
+  });
 
   const delay = () => (state.faults.latencyMs > 0 ? new Promise<void>((r) => setTimeout(r, state.faults.latencyMs)) : Promise.resolve());
 
@@ -909,7 +919,47 @@ export function createApi(state: ApiState): Api {
     sendJson(res, a.code, a.body);
   }
 
+  /**
+   * deployments/{name}/scale (autoscaling/v1 Scale): get, update, and patch (merge, strategic
+   * merge, JSON patch: a Scale has only `spec.replicas` to change), as `kubectl scale` sends it.
+   */
+  async function serveScale(def: ResourceDef, route: ResourceRoute, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const method = req.method ?? 'GET';
+    if (!route.namespace) return sendStatus(res, pathNotFound());
+    const bad = invalidName(route.name!);
+    if (bad) return sendStatus(res, bad);
+    const key = keyOf(def, route);
+    const current = state.workloads.deployments.get(key);
+    if (!current) return sendStatus(res, notFound(def.name, route.name!, def.group));
+    if (method === 'GET') return sendJson(res, 200, scaleOf(current));
+    if (method !== 'PUT' && method !== 'PATCH') return sendStatus(res, methodNotSupported(`${def.name}/scale`, verbFor(method, route, new URLSearchParams())));
+    let next: Json;
+    try {
+      const input = JSON.parse(body) as Json;
+      const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim();
+      if (method === 'PUT') next = input;
+      else if (type === 'application/json-patch+json') next = jsonPatch(scaleOf(current) as Json, input);
+      else if (type === 'application/merge-patch+json' || type === 'application/strategic-merge-patch+json') next = mergePatch(scaleOf(current) as Json, input);
+      else return sendStatus(res, failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`));
+    } catch (err) {
+      if (err instanceof PatchError) return sendStatus(res, failure(422, 'Invalid', err.message));
+      return sendStatus(res, badRequest(`error decoding patch: ${(err as Error).message}`));
+    }
+    const spec = isObject(next) && isObject(next['spec']) ? next['spec'] : {};
+    const replicas = spec['replicas'] ?? 0;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      const shown = typeof replicas === 'number' ? String(replicas) : JSON.stringify(replicas);
+      return sendStatus(res, failure(422, 'Invalid', `Scale.autoscaling "${route.name}" is invalid: spec.replicas: Invalid value: ${shown}: must be greater than or equal to 0`, {
+        name: route.name!, group: 'autoscaling', kind: 'Scale',
+        causes: [{ reason: 'FieldValueInvalid', message: `Invalid value: ${shown}: must be greater than or equal to 0`, field: 'spec.replicas' }],
+      }));
+    }
+    sendJson(res, 200, scaleOf(controllers.scaleDeployment(key, replicas)));
+  }
+
   function serveSubresource(def: ResourceDef, route: ResourceRoute, verb: string, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void | Promise<void> {
+    if (def.name === 'deployments' && route.subresource === 'scale') return serveScale(def, route, req, res);
     if (def.name !== 'pods') return sendStatus(res, pathNotFound());
     const pod = state.pods.get(keyOf(def, route));
     // Each pod subresource reads the pod through the store's key function, which refuses a name
@@ -1094,6 +1144,7 @@ export function createApi(state: ApiState): Api {
     },
     close: () => {
       writes.stop();
+      controllers.stop();
       for (const client of wss.clients) client.terminate();
       wss.close();
     },

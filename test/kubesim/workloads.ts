@@ -140,51 +140,191 @@ export function computeStatus(w: Workload, owned: Pod[], children: Workload[], n
   return status;
 }
 
+/** What the controllers do through the API server, as the controller manager would. */
+export interface ControllerHooks {
+  /** POST a pod (generateName, ownerReferences): validated, defaulted, scheduled and started. */
+  createPod(namespace: string, pod: Record<string, unknown>): { code: number; body: unknown };
+  /** DELETE a pod with its grace period. */
+  deletePod(namespace: string, name: string): void;
+  /** A controller's event about a workload. */
+  record(obj: Workload, component: string, reason: string, message: string): void;
+}
+
 /**
- * Keeps each workload's status in step with its pods: on every pod change, the status of the
- * controller owning the pod (before or after the change) is recomputed and written only when it
- * differs, as the controllers' status updates are; a ReplicaSet's change carries on to its
- * Deployment. Jobs count finished pods through finalizers, so their status does not follow pods
- * (a deleted succeeded pod stays counted): it is left as it is.
+ * The controllers, as far as kubesim models them:
+ * - every workload's status follows the pods it owns: on each pod change the status of the
+ *   controller owning the pod (before or after the change) is recomputed and written only when it
+ *   differs, as the controllers' status updates are; a ReplicaSet's change carries on to its
+ *   Deployment. Jobs count finished pods through finalizers, so their status does not follow
+ *   pods (a deleted succeeded pod stays counted): it is left as it is.
+ * - the Deployment controller scales its ReplicaSet to the Deployment's replicas (a scaling
+ *   event; no new ReplicaSet, as only `replicas` can change here), and the ReplicaSet controller
+ *   creates pods from its template (`<rs>-<5 characters>`) or deletes the least useful ones until
+ *   as many are active as it wants, replacing a pod that is deleted.
+ * Work is queued and done after the change that caused it, as a controller's informer and work
+ * queue do, never inside another write.
  */
-export function observeWorkloads(pods: Collection<Pod>, workloads: WorkloadCollections): () => void {
-  const ownedBy = (uid: string, namespace: string) => pods.keys()
-    .filter((k) => k.startsWith(`${namespace}/`))
-    .map((k) => pods.get(k)!)
-    .filter((p) => controllerOf(p)?.uid === uid);
-  const childrenOf = (d: Workload) => workloads.replicasets.keys()
-    .map((k) => workloads.replicasets.get(k)!)
-    .filter((rs) => rs.metadata.namespace === d.metadata.namespace && controllerOf(rs)?.uid === d.metadata.uid);
-  const sync = (resource: WorkloadResource, key: string) => {
-    const coll = workloads[resource];
+export class WorkloadControllers {
+  private readonly pods: Collection<Pod>;
+  private readonly workloads: WorkloadCollections;
+  private readonly hooks: ControllerHooks;
+  private readonly queue = new Set<string>();
+  private scheduled: NodeJS.Immediate | undefined;
+  private readonly unwatch: () => void;
+
+  constructor(pods: Collection<Pod>, workloads: WorkloadCollections, hooks: ControllerHooks) {
+    this.pods = pods;
+    this.workloads = workloads;
+    this.hooks = hooks;
+    this.unwatch = pods.watch({
+      onEvent: (event) => {
+        for (const o of [event.prev, event.obj]) {
+          const ref = controllerOf(o);
+          const resource = ref && RESOURCE_OF_KIND[ref.kind];
+          if (resource) this.enqueue(resource, `${event.obj.metadata.namespace}/${ref.name}`);
+        }
+      },
+    });
+  }
+
+  stop(): void {
+    this.unwatch();
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.queue.clear();
+  }
+
+  /** The scale subresource's write: spec.replicas, a new generation; the controllers act on it. */
+  scaleDeployment(key: string, replicas: number): Workload {
+    const coll = this.workloads.deployments;
+    const current = coll.get(key)!;
+    if (replicasOf(current) === replicas) return current;
+    const event = coll.update(key, (d) => {
+      d.spec['replicas'] = replicas;
+      d.metadata['generation'] = ((d.metadata['generation'] as number | undefined) ?? 1) + 1;
+    });
+    this.enqueue('deployments', key);
+    return event.obj;
+  }
+
+  private enqueue(resource: WorkloadResource, key: string): void {
+    this.queue.add(`${resource}|${key}`);
+    this.scheduled ??= setImmediate(() => {
+      this.scheduled = undefined;
+      const work = [...this.queue];
+      this.queue.clear();
+      for (const item of work) {
+        const bar = item.indexOf('|');
+        this.sync(item.slice(0, bar) as WorkloadResource, item.slice(bar + 1));
+      }
+    });
+  }
+
+  private ownedBy(w: Workload): Pod[] {
+    const prefix = `${w.metadata.namespace}/`;
+    const out: Pod[] = [];
+    const keys = this.pods.keys();
+    for (let i = lowerBound(keys, prefix); i < keys.length && keys[i]!.startsWith(prefix); i++) {
+      const p = this.pods.get(keys[i]!)!;
+      if (controllerOf(p)?.uid === w.metadata.uid) out.push(p);
+    }
+    return out;
+  }
+
+  private childrenOf(d: Workload): Workload[] {
+    return this.workloads.replicasets.keys()
+      .map((k) => this.workloads.replicasets.get(k)!)
+      .filter((rs) => rs.metadata.namespace === d.metadata.namespace && controllerOf(rs)?.uid === d.metadata.uid);
+  }
+
+  private sync(resource: WorkloadResource, key: string): void {
+    const coll = this.workloads[resource];
     const w = coll.get(key);
     if (!w || w.kind === 'Job') return;
-    const ns = w.metadata.namespace!;
-    const next = computeStatus(w, ownedBy(w.metadata.uid!, ns), w.kind === 'Deployment' ? childrenOf(w) : [], Date.now());
-    if (JSON.stringify(next) === JSON.stringify(w.status)) return;
-    coll.update(key, (o) => {
-      o.status = next;
-    });
-    const parent = controllerOf(w);
-    if (parent && RESOURCE_OF_KIND[parent.kind]) sync(RESOURCE_OF_KIND[parent.kind]!, `${ns}/${parent.name}`);
+    if (w.kind === 'Deployment') this.scaleReplicaSets(w);
+    if (w.kind === 'ReplicaSet') this.manageReplicas(w);
+    const fresh = coll.get(key)!;
+    const next = computeStatus(fresh, this.ownedBy(fresh), fresh.kind === 'Deployment' ? this.childrenOf(fresh) : [], Date.now());
+    if (JSON.stringify(next) !== JSON.stringify(fresh.status)) {
+      coll.update(key, (o) => {
+        o.status = next;
+      });
+    }
+    const parent = controllerOf(fresh);
+    const parentResource = parent && RESOURCE_OF_KIND[parent.kind];
+    if (parentResource) this.enqueue(parentResource, `${fresh.metadata.namespace}/${parent.name}`);
+  }
+
+  /** The Deployment controller's scale(): the (only) ReplicaSet gets the Deployment's replicas. */
+  private scaleReplicaSets(d: Workload): void {
+    const replicas = replicasOf(d);
+    for (const rs of this.childrenOf(d)) {
+      const from = replicasOf(rs);
+      if (from === replicas) continue;
+      const key = `${rs.metadata.namespace}/${rs.metadata.name}`;
+      const surge = replicas + Math.ceil(replicas * 0.25);
+      this.workloads.replicasets.update(key, (o) => {
+        o.spec['replicas'] = replicas;
+        o.metadata['generation'] = ((o.metadata['generation'] as number | undefined) ?? 1) + 1;
+        o.metadata.annotations = { ...o.metadata.annotations, 'deployment.kubernetes.io/desired-replicas': String(replicas), 'deployment.kubernetes.io/max-replicas': String(surge) };
+      });
+      this.hooks.record(d, 'deployment-controller', 'ScalingReplicaSet', `Scaled ${replicas > from ? 'up' : 'down'} replica set ${rs.metadata.name} from ${from} to ${replicas}`);
+      this.enqueue('replicasets', key);
+    }
+  }
+
+  /** The ReplicaSet controller's manageReplicas: create from the template, or delete the least useful. */
+  private manageReplicas(rs: Workload): void {
+    const ns = rs.metadata.namespace!;
+    const active = this.ownedBy(rs).filter(isActive);
+    const diff = active.length - replicasOf(rs);
+    const template = rs.spec['template'] as { metadata?: { labels?: Record<string, string> }; spec: Record<string, unknown> };
+    for (let i = 0; i < -diff; i++) {
+      const a = this.hooks.createPod(ns, {
+        apiVersion: 'v1', kind: 'Pod',
+        metadata: { generateName: `${rs.metadata.name}-`, namespace: ns, labels: { ...template.metadata?.labels }, ownerReferences: [controllerRef(rs)] },
+        spec: structuredClone(template.spec),
+      });
+      const name = (a.body as { metadata?: { name?: string } }).metadata?.name;
+      if (a.code === 201 && name) this.hooks.record(rs, 'replicaset-controller', 'SuccessfulCreate', `Created pod: ${name}`);
+    }
+    if (diff > 0) {
+      // getPodsToDelete: unscheduled, then pending, then not ready, then the newest first.
+      const rank = (p: Pod) => [p.spec.nodeName ? 1 : 0, p.status.phase === 'Pending' ? 0 : 1, isReady(p) ? 1 : 0, -Date.parse(p.metadata.creationTimestamp ?? '')];
+      const order = [...active].sort((a, b) => {
+        const ra = rank(a);
+        const rb = rank(b);
+        for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return ra[i]! - rb[i]!;
+        return 0;
+      });
+      for (const p of order.slice(0, diff)) {
+        this.hooks.deletePod(ns, p.metadata.name);
+        this.hooks.record(rs, 'replicaset-controller', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
+      }
+    }
+  }
+}
+
+function lowerBound(keys: string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The autoscaling/v1 Scale of a Deployment, as its scale subresource answers. */
+export function scaleOf(w: Workload): Record<string, unknown> {
+  const m = w.metadata;
+  const sel = ((w.spec['selector'] ?? {}) as { matchLabels?: Record<string, string> }).matchLabels ?? {};
+  return {
+    kind: 'Scale', apiVersion: 'autoscaling/v1',
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+    spec: { replicas: replicasOf(w) },
+    status: { replicas: (w.status['replicas'] as number | undefined) ?? 0, selector: Object.keys(sel).sort().map((k) => `${k}=${sel[k]}`).join(',') },
   };
-  return pods.watch({
-    onEvent(event) {
-      const refs = new Set<OwnerReference>();
-      for (const o of [event.prev, event.obj]) {
-        const ref = controllerOf(o);
-        if (ref) refs.add(ref);
-      }
-      const done = new Set<string>();
-      for (const ref of refs) {
-        const resource = RESOURCE_OF_KIND[ref.kind];
-        const key = `${event.obj.metadata.namespace}/${ref.name}`;
-        if (!resource || done.has(key)) continue;
-        done.add(key);
-        sync(resource, key);
-      }
-    },
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
