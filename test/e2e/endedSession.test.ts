@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { until } from '../support/until.ts';
 import { startVsCode } from './harness.ts';
 import type { VsCode } from './harness.ts';
 
@@ -29,14 +30,8 @@ after(async () => {
 /** A line that ends in a shell prompt. */
 const PROMPT = /[$#] ?$/m;
 
-async function waitFor<T>(what: string, get: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await get();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+function waitFor<T>(what: string, get: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  return until(what, get, { timeoutMs, intervalMs: 150 });
 }
 
 /** The terminal panel's tab of the terminal called `name` (shown once two terminals are open). */

@@ -266,6 +266,8 @@ export function runClient(file: string, argv: string[], env: NodeJS.ProcessEnv, 
         let leftovers: string[] = [];
         await until(async () => (leftovers = await groupMembers(child.pid!)).length === 0, 1500);
         if (leftovers.length > 0) killGroup();
+        // Output still in the pipe once the process is gone: bounded, as a grandchild the process
+        // left behind may hold the pipe open (that is reported as a leftover, not waited for).
         const drained = (s: NodeJS.ReadableStream & { readableEnded: boolean }) =>
           s.readableEnded ? Promise.resolve() : new Promise<void>((r) => { s.once('end', r); s.once('close', r); setTimeout(r, 2000); });
         await Promise.all([drained(child.stdout), drained(child.stderr)]);

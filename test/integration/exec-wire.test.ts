@@ -335,6 +335,8 @@ test('keepalive 0 sends no pings', T, async () => {
   const peer = accept();
   const session = start({ command: ['sleep', '1'], keepaliveIntervalMs: 0 });
   const p = await peer;
+  // Nothing is to happen, so there is no event to wait for: pings, which come every 40-50 ms in
+  // the keepalive tests above, get three times that long to show up.
   await new Promise((r) => setTimeout(r, 150));
   assert.equal(p.pings, 0);
   p.ws.close(1000);

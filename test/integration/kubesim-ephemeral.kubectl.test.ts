@@ -3,22 +3,17 @@
 // attaches over a v5 WebSocket; `kubectl get -o json` shows its spec and status; refusals reach
 // kubectl with the API server's words. Every call gets KUBECONFIG and HOME explicitly.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as pty from 'node-pty';
 import { startKubesim, type Kubesim } from '../kubesim/index.ts';
+import { KUBECTL, kubectlEnv, runKubectl, type KubectlResult } from '../support/kubectl.ts';
 
-const KUBECTL = '/usr/bin/kubectl';
 const T = { timeout: 60_000 };
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = KubectlResult;
 
 interface ContainerStatus {
   name: string;
@@ -30,16 +25,8 @@ describe('ephemeral containers through kubectl', () => {
   let sim: Kubesim;
   let home: string;
 
-  const env = () => ({ PATH: process.env['PATH'] ?? '/usr/bin:/bin', KUBECONFIG: sim.kubeconfigPath, HOME: home });
-
-  function kubectl(args: string[], timeoutMs = 20_000): Promise<Result> {
-    return new Promise((resolve) => {
-      execFile(KUBECTL, args, { env: env(), timeout: timeoutMs, maxBuffer: 16 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      });
-    });
-  }
+  const env = () => kubectlEnv(sim.kubeconfigPath, home);
+  const kubectl = (args: string[], timeoutMs?: number): Promise<Result> => runKubectl(args, env(), timeoutMs);
 
   /** kubectl on a terminal, as a person would run it. */
   function terminal(args: string[]) {

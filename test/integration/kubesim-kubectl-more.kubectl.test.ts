@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startKubesim, type Kubesim } from '../kubesim/index.ts';
+import { until as waitUntil } from '../support/until.ts';
 
 const KUBECTL = '/usr/bin/kubectl';
 
@@ -78,13 +79,15 @@ function kubectlFor(sim: () => Kubesim, home: () => string, children: Set<ChildP
 
   /** Runs `kubectl args` until its result satisfies `ok`. */
   async function until(args: string[], ok: (r: Result) => boolean, timeoutMs = 20_000): Promise<Result> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const r = await run(args);
-      if (ok(r)) return r;
-      if (Date.now() > deadline) throw new Error(`kubectl ${args.join(' ')} never satisfied the condition; last: ${JSON.stringify(r)}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    let last: Result | undefined;
+    return waitUntil(
+      () => `kubectl ${args.join(' ')} to satisfy the condition; last: ${JSON.stringify(last)}`,
+      async () => {
+        last = await run(args);
+        return ok(last) && last;
+      },
+      { timeoutMs, intervalMs: 200 },
+    );
   }
 
   return { run, start, until };
