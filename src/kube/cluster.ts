@@ -13,7 +13,7 @@ import { apiErrorFromResponse, describeError, KubeApiError } from './errors.ts';
 import { readBody, readErrorBody } from './httpBody.ts';
 import { podFromJson, PodWatcher, type PodWatchSource } from './podWatch.ts';
 import { nodePath, podPath, podsPath } from './names.ts';
-import { checkCertificateAuthority, checkClientIdentity, serverUrl } from './credentials.ts';
+import { checkCertificateAuthority, checkClientIdentity, credentialsWithin, CredentialsTimeoutError, serverUrl } from './credentials.ts';
 import { timeRequestConnection } from './exec/connect.ts';
 import { entryProblem } from './kubeconfigEntries.ts';
 
@@ -432,8 +432,9 @@ export class ClusterClient {
   private async requestOptions(prepared: Prepared, transport: Transport): Promise<https.RequestOptions> {
     const options: https.RequestOptions = {};
     try {
-      await prepared.kc.applyToHTTPSOptions(options);
+      await credentialsWithin(prepared.kc.applyToHTTPSOptions(options), { user: this.context?.user ?? '', context: this.contextName });
     } catch (err) {
+      if (err instanceof CredentialsTimeoutError) throw err;
       const user = this.context?.user ?? '';
       const command = (prepared.kc.getCurrentUser()?.exec as { command?: unknown } | undefined)?.command;
       const plugin = typeof command === 'string' ? ` from its exec credential plugin "${command}"` : '';

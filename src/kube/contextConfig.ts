@@ -6,6 +6,7 @@ import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node
 import type { ClientOptions } from 'ws';
 import { loadClientNode } from './clientNode.ts';
 import type { KubeConfigLike } from './exec/connect.ts';
+import { credentialsWithin } from './credentials.ts';
 import { entryProblem, type KubeconfigEntries } from './kubeconfigEntries.ts';
 
 export class ContextConfig implements KubeConfigLike {
@@ -61,7 +62,8 @@ export class ContextConfig implements KubeConfigLike {
     }
     const problem = entryProblem(this.cluster) ?? entryProblem(this.user);
     if (problem) throw new Error(problem);
-    await (await this.kubeConfig()).applyToHTTPSOptions(opts);
+    const kubeConfig = await this.kubeConfig();
+    await credentialsWithin(kubeConfig.applyToHTTPSOptions(opts), { user: this.user?.name ?? '', context: this.context.name });
   }
 
   /** client-node's KubeConfig for this context alone, made once. */

@@ -91,6 +91,32 @@ export async function checkCertificateAuthority(ca: unknown, cluster: string): P
   }
 }
 
+/** Credentials that did not come in time; the message is whole (callers do not wrap it again). */
+export class CredentialsTimeoutError extends Error {
+  constructor(who: { user: string; context: string }, timeoutMs: number) {
+    super(
+      `Could not get credentials for user "${who.user}" of context "${who.context}": none came within ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`}, so its exec credential plugin (or login) did not finish. Try the plugin's command in a terminal.`,
+    );
+    this.name = 'CredentialsTimeoutError';
+  }
+}
+
+/** How long getting a user's credentials may take: long enough for a login in a browser (kubelogin gives those 3 minutes). */
+export const CREDENTIALS_TIMEOUT_MS = 180_000;
+
+/**
+ * `work` (client-node applying a user's credentials, which may run an exec credential plugin with
+ * no deadline of its own) bounded, so that a plugin that never finishes is an error naming the
+ * user rather than a tree or terminal that waits forever.
+ */
+export function credentialsWithin<T>(work: Promise<T>, who: { user: string; context: string }, timeoutMs = CREDENTIALS_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new CredentialsTimeoutError(who, timeoutMs)), timeoutMs);
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
 /** The TLS client identity as `https`/`ws` options carry it (PEM text or bytes). */
 export interface ClientIdentity {
   cert?: unknown;

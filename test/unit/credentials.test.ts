@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { base64Problem, checkClientIdentity, decodeBase64Field, serverUrl } from '../../src/kube/credentials.ts';
+import { base64Problem, checkClientIdentity, credentialsWithin, CredentialsTimeoutError, decodeBase64Field, serverUrl } from '../../src/kube/credentials.ts';
 
 test("base64 is decoded as strictly as kubectl decodes it, and Go's words say where it stops", () => {
   assert.equal(base64Problem('aGVsbG8='), undefined);
@@ -73,4 +73,21 @@ test('a client key that is not its certificate\'s is an error naming the user, n
   await assert.rejects(checkClientIdentity({ cert: ecCert }, 'me'), /client-certificate but no client-key/);
   // No key material in any message.
   await assert.rejects(checkClientIdentity({ cert: ecCert, key: rsa.privateKey }, 'me'), (err: Error) => !/PRIVATE KEY|MII/.test(err.message));
+});
+
+test('credentials that never come end in an error naming the user and context, not a wait forever', async () => {
+  const never = new Promise<void>(() => {});
+  const began = Date.now();
+  await assert.rejects(credentialsWithin(never, { user: 'dev', context: 'prod' }, 50), (err: Error) => {
+    assert.ok(err instanceof CredentialsTimeoutError);
+    assert.equal(
+      err.message,
+      'Could not get credentials for user "dev" of context "prod": none came within 50 ms, so its exec credential plugin (or login) did not finish. Try the plugin\'s command in a terminal.',
+    );
+    return true;
+  });
+  assert.ok(Date.now() - began >= 45);
+  // Credentials that do come are passed on, and their failure too.
+  assert.equal(await credentialsWithin(Promise.resolve('ok'), { user: 'dev', context: 'prod' }, 50), 'ok');
+  await assert.rejects(credentialsWithin(Promise.reject(new Error('plugin said no')), { user: 'dev', context: 'prod' }, 50), { message: 'plugin said no' });
 });
