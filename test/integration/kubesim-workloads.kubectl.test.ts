@@ -5,21 +5,15 @@
 // on `deploy/NAME` (kubectl reads the Deployment's selector, then lists pods by it), and `scale`
 // through the Deployment and ReplicaSet controllers.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startKubesim, type Kubesim } from '../kubesim/index.ts';
+import { KUBECTL, kubectlEnv, runKubectl, type KubectlResult } from '../support/kubectl.ts';
 
-const KUBECTL = '/usr/bin/kubectl';
 const T = { timeout: 60_000 };
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 interface Meta {
   name: string;
@@ -33,16 +27,8 @@ describe('apps/v1 and batch/v1 through kubectl', () => {
   let sim: Kubesim;
   let home: string;
 
-  const env = () => ({ PATH: process.env['PATH'] ?? '/usr/bin:/bin', KUBECONFIG: sim.kubeconfigPath, HOME: home });
-
-  function kubectl(args: string[], timeoutMs = 20_000): Promise<Result> {
-    return new Promise((resolve) => {
-      execFile(KUBECTL, args, { env: env(), timeout: timeoutMs, maxBuffer: 16 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      });
-    });
-  }
+  const env = () => kubectlEnv(sim.kubeconfigPath, home);
+  const kubectl = (args: string[], timeoutMs?: number): Promise<KubectlResult> => runKubectl(args, env(), timeoutMs);
 
   async function ok(args: string[]): Promise<string> {
     const r = await kubectl(args);
