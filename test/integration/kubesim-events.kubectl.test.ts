@@ -5,13 +5,12 @@
 // selector the event registry converts, `-w` for new events, and what a debug container and a
 // deletion record. Wording is the scheduler's and kubelet 1.32's.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startKubesim, type Kubesim } from '../kubesim/index.ts';
-import { KUBECTL, kubectlEnv, runKubectl, type KubectlResult } from '../support/kubectl.ts';
+import { kubectlEnv, runKubectl, startKubectl, type KubectlResult } from '../support/kubectl.ts';
 
 const T = { timeout: 60_000 };
 
@@ -133,24 +132,8 @@ describe('events through kubectl', () => {
   });
 
   test('get events -w: a new pod\'s events arrive as they are recorded; deleting it records Killing', T, async () => {
-    const child = spawn(KUBECTL, ['get', 'events', '-w'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let waiter: (() => void) | undefined;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      waiter?.();
-    });
-    const seen = (re: RegExp) => new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (re.test(out)) {
-          waiter = undefined;
-          resolve();
-        }
-      };
-      waiter = check;
-      child.once('exit', () => reject(new Error(`kubectl get events -w ended: ${out}`)));
-      check();
-    });
+    const watch = startKubectl(['get', 'events', '-w'], env());
+    const seen = watch.seen;
     try {
       await seen(/pod\/web-0\s+Started container app/);
       await ok(['run', 'watched', '--image=kubesim/busybox', '--', 'sleep', '1000']);
@@ -159,7 +142,7 @@ describe('events through kubectl', () => {
       await ok(['delete', 'pod', 'watched', '--wait=false']);
       await seen(/Normal\s+Killing\s+pod\/watched\s+Stopping container watched/);
     } finally {
-      child.kill();
+      watch.stop();
     }
   });
 

@@ -5,13 +5,12 @@
 // on `deploy/NAME` (kubectl reads the Deployment's selector, then lists pods by it), and `scale`
 // through the Deployment and ReplicaSet controllers.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startKubesim, type Kubesim } from '../kubesim/index.ts';
-import { KUBECTL, kubectlEnv, runKubectl, type KubectlResult } from '../support/kubectl.ts';
+import { kubectlEnv, runKubectl, startKubectl, type KubectlResult } from '../support/kubectl.ts';
 
 const T = { timeout: 60_000 };
 
@@ -148,24 +147,8 @@ describe('apps/v1 and batch/v1 through kubectl', () => {
     // A list, not `get deployment shop`: kubectl watches a list from the list's resourceVersion, so a
     // change made once the list is printed always arrives (for a single object it watches from "0"
     // and drops the first event, which may already carry the change).
-    const child = spawn(KUBECTL, ['get', 'deployments', '-n', 'apps', '-l', 'app=shop', '-w'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let waiter: (() => void) | undefined;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      waiter?.();
-    });
-    const seen = (re: RegExp) => new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (re.test(out)) {
-          waiter = undefined;
-          resolve();
-        }
-      };
-      waiter = check;
-      child.once('exit', () => reject(new Error(`kubectl get -w ended: ${out}`)));
-      check();
-    });
+    const watch = startKubectl(['get', 'deployments', '-n', 'apps', '-l', 'app=shop', '-w'], env());
+    const seen = watch.seen;
     const setReady = (ready: boolean) => sim.updatePod('apps', pod, (p) => {
       for (const c of p.status.conditions ?? []) if (c['type'] === 'Ready' || c['type'] === 'ContainersReady') c['status'] = ready ? 'True' : 'False';
       for (const s of p.status.containerStatuses ?? []) s.ready = ready;
@@ -180,32 +163,15 @@ describe('apps/v1 and batch/v1 through kubectl', () => {
       setReady(true);
       await seen(/^shop\s+1\/2[^]*^shop\s+2\/2\s+2\s+2\s/m);
     } finally {
-      child.kill();
+      watch.stop();
     }
     assert.match(await ok(['rollout', 'status', 'deployment/shop', '-n', 'apps', '--timeout=10s']), /successfully rolled out/);
   });
 
   // Last: it changes how many pods shop has, and puts it back.
   test('scale: the controllers create a pod (a pod watch sees it start), then delete one', T, async () => {
-    const child = spawn(KUBECTL, ['get', 'pods', '-n', 'apps', '-l', 'app=shop', '-w', '--output-watch-events'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let waiter: (() => void) | undefined;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      waiter?.();
-    });
-    const seen = (re: RegExp) => new Promise<RegExpMatchArray>((resolve, reject) => {
-      const check = () => {
-        const m = re.exec(out);
-        if (m) {
-          waiter = undefined;
-          resolve(m);
-        }
-      };
-      waiter = check;
-      child.once('exit', () => reject(new Error(`kubectl get -w ended: ${out}`)));
-      check();
-    });
+    const watch = startKubectl(['get', 'pods', '-n', 'apps', '-l', 'app=shop', '-w', '--output-watch-events'], env());
+    const seen = watch.seen;
     try {
       const before = (await ok(['get', 'pods', '-n', 'apps', '-l', 'app=shop', '-o', 'name'])).trim().split('\n');
       await seen(/^ADDED\s+shop-\S+\s+1\/1\s+Running[^]*^ADDED\s+shop-\S+\s+1\/1\s+Running/m);
@@ -229,7 +195,7 @@ describe('apps/v1 and batch/v1 through kubectl', () => {
       // kubectl words a 422 from its details: kind, name, then each cause.
       assert.match(bad.stderr, /^The Scale "shop" is invalid: spec\.replicas: Invalid value: -1: must be greater than or equal to 0$/m);
     } finally {
-      child.kill();
+      watch.stop();
     }
   });
 });

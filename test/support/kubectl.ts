@@ -1,6 +1,6 @@
 // The real kubectl, run against a kubesim by the tests that prove kubesim with it (one runner for
 // all of them, rather than one per file).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 
 export const KUBECTL = '/usr/bin/kubectl';
 
@@ -24,4 +24,42 @@ export function runKubectl(args: readonly string[], env: NodeJS.ProcessEnv, time
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** A kubectl that keeps running (`get -w`): what it printed so far, and a wait for a line of it. */
+export interface RunningKubectl {
+  /** Resolves with the first match of `re` in everything printed so far (or later); rejects if kubectl ends first. */
+  seen(re: RegExp): Promise<RegExpMatchArray>;
+  output(): string;
+  stop(): void;
+}
+
+export function startKubectl(args: readonly string[], env: NodeJS.ProcessEnv): RunningKubectl {
+  const child = spawn(KUBECTL, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let ended = false;
+  const waiters = new Set<() => void>();
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    for (const check of [...waiters]) check();
+  });
+  child.once('exit', () => {
+    ended = true;
+    for (const check of [...waiters]) check();
+  });
+  return {
+    seen: (re) =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          const match = re.exec(out);
+          if (match || ended) waiters.delete(check);
+          if (match) resolve(match);
+          else if (ended) reject(new Error(`kubectl ${args.join(' ')} ended before printing ${re}: ${out}`));
+        };
+        waiters.add(check);
+        check();
+      }),
+    output: () => out,
+    stop: () => child.kill(),
+  };
 }
