@@ -203,16 +203,19 @@ export function registerContainerFiles(deps: ContainerFilesDeps): vscode.Disposa
       () => provider.stat(uri),
     );
     if ((stat.type & vscode.FileType.Directory) === 0) throw new Error(`${path} in ${target.pod}/${target.container} is not a folder. Use "Open File in Container..." for files.`);
+    // The Explorer is shown first: adding a folder to a window with one folder (or none) turns
+    // it into a workspace and reloads it, and a command run after that races the reload. Lost,
+    // the window came back with the Kube Exec view, nothing asked for the folder, and so nothing
+    // activated the provider either (seen in CI as an Explorer that never showed the folder).
+    await vscode.commands.executeCommand('workbench.view.explorer');
     const folders = vscode.workspace.workspaceFolders ?? [];
     if (!folders.some((f) => f.uri.toString() === uri.toString())) {
       const name = `${target.pod}/${target.container}${path === '/' ? '' : `:${path}`}`;
-      // With no folder open this turns the window into a workspace and restarts extensions;
-      // the provider comes back through the onFileSystem activation event.
+      // After a reload the provider comes back through the onFileSystem activation event.
       if (!vscode.workspace.updateWorkspaceFolders(folders.length, 0, { uri, name })) {
         throw new Error(`VS Code did not add ${name} to the workspace.`);
       }
     }
-    await vscode.commands.executeCommand('workbench.view.explorer');
   };
 
   const openFile = async (target: ContainerTarget): Promise<void> => {
