@@ -34,7 +34,7 @@ import {
   badRequest, expired, failure, forbidden, goQuote, internalError, methodNotSupported, notFound, pathNotFound, unauthorized,
   type Status,
 } from './status.ts';
-import { itemBytes, objectBytes, type Collection, type KubeObject, type StoreEvent } from './store.ts';
+import { itemBytes, lowerBound, objectBytes, type Collection, type KubeObject, type StoreEvent } from './store.ts';
 import {
   eventCells, EVENT_COLUMNS, WORKLOAD_COLUMNS, workloadCells, namespaceCells, NAMESPACE_COLUMNS, nodeCells, NODE_COLUMNS, podCells, POD_COLUMNS, tableRow,
   type ColumnDefinition, type IncludeObject,
@@ -450,17 +450,6 @@ function matches(filter: Filter, obj: KubeObject | undefined): boolean {
   if (filter.labels.length > 0 && !matchesLabels(filter.labels, obj.metadata.labels)) return false;
   if (filter.fields.length > 0 && !matchesFields(filter.fields, (f) => fieldValue(obj, f))) return false;
   return true;
-}
-
-function lowerBound(keys: string[], key: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (keys[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 interface ListResult {

@@ -212,3 +212,15 @@ export class Collection<T extends KubeObject> {
     return this.watchers.size;
   }
 }
+
+/** Where `key` is, or would go, in sorted `keys` (a collection's keys, for prefix and range scans). */
+export function lowerBound(keys: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

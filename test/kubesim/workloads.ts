@@ -5,7 +5,7 @@
 // pod going unready or away shows in `kubectl get deploy -w` and `rollout status` as in a cluster.
 import { createHash, randomUUID } from 'node:crypto';
 import { buildPod, iso, LINUX_NODES, type Pod, type PodTemplate } from './fixtures.ts';
-import type { Collection, KubeObject } from './store.ts';
+import { lowerBound, type Collection, type KubeObject } from './store.ts';
 
 export interface Workload extends KubeObject {
   spec: Record<string, unknown>;
@@ -302,17 +302,6 @@ export class WorkloadControllers {
       }
     }
   }
-}
-
-function lowerBound(keys: string[], key: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (keys[mid]! < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** The autoscaling/v1 Scale of a Deployment, as its scale subresource answers. */
